@@ -1,0 +1,1 @@
+"""Article revision diffing service."""

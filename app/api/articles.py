@@ -1,0 +1,166 @@
+"""Articles and their revisions: ingest and reads."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from app.api import views
+from app.api.body import parse_revision_body
+from app.api.deps import BodyDep, SessionDep, SettingsDep, problems
+from app.api.schemas_openapi import REVISION_BODY
+from app.schemas import (
+    ARTICLE_ID_PATTERN,
+    ArticleRead,
+    Blame,
+    BlameBlock,
+    History,
+    IngestResult,
+    Page,
+    RevisionRead,
+    RevisionSummary,
+)
+from app.services import articles, receipts
+from app.services.ingest import ingest_revision
+
+router = APIRouter(prefix="/v1/articles", tags=["articles"])
+
+ArticleId = Annotated[
+    str,
+    Path(pattern=ARTICLE_ID_PATTERN, description="The CMS's id: 1–200 of A-Z a-z 0-9 . _ ~ : -"),
+]
+RevisionRef = Annotated[str, Path(description="A revision number, or 'latest'")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500)")]
+Cursor = Annotated[str | None, Query(description="next_cursor from the previous page")]
+
+
+def revision_location(article_id: str, number: int) -> str:
+    return f"/v1/articles/{article_id}/revisions/{number}"
+
+
+@router.post(
+    "/{article_id}/revisions",
+    response_model=IngestResult,
+    status_code=201,
+    openapi_extra=REVISION_BODY,
+    responses={200: {"model": IngestResult, "description": "Same text as the latest revision: "
+                     "nothing new was stored"}} | problems(409, 413, 415, 422),
+)
+def create_revision(
+    article_id: ArticleId,
+    request: Request,
+    body: BodyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> JSONResponse:
+    """Store a published revision (JSON, text, HTML or Markdown); retries never duplicate."""
+    new = parse_revision_body(request.headers.get("content-type"), body)
+    now = datetime.now(UTC)
+
+    def run() -> tuple[int, dict[str, object]]:
+        outcome = ingest_revision(
+            session, article_id=article_id, new=new, now=now,
+            max_metadata_bytes=settings.MAX_METADATA_BYTES,
+        )
+        result = views.ingest_result(outcome).model_dump(mode="json")
+        return (201 if outcome.created else 200), result
+
+    if idempotency_key is None:
+        status, result = run()
+    else:
+        status, result, _ = receipts.once(
+            session,
+            key=f"idem:{article_id}:{idempotency_key}",
+            request_sha256=receipts.fingerprint(
+                (request.headers.get("content-type") or "").encode(), body
+            ),
+            now=now,
+            retention=timedelta(hours=settings.RECEIPT_RETENTION_HOURS),
+            run=run,
+        )
+    session.commit()
+    location = revision_location(article_id, result["revision"])
+    return JSONResponse(result, status_code=status, headers={"Location": location})
+
+
+@router.get("", response_model=Page[ArticleRead], responses=problems(422))
+def list_articles(
+    session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[ArticleRead]:
+    """Articles, most recently active first."""
+    rows, next_cursor = articles.list_articles(session, limit=limit, cursor=cursor)
+    return Page(items=[views.article_read(a) for a in rows], next_cursor=next_cursor)
+
+
+@router.get("/{article_id}", response_model=ArticleRead, responses=problems(404, 422))
+def get_article(article_id: ArticleId, session: SessionDep) -> ArticleRead:
+    """One article."""
+    return views.article_read(articles.require_article(session, article_id))
+
+
+@router.get(
+    "/{article_id}/revisions",
+    response_model=Page[RevisionSummary],
+    responses=problems(404, 422),
+)
+def list_revisions(
+    article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[RevisionSummary]:
+    """An article's revisions, oldest first."""
+    article = articles.require_article(session, article_id)
+    rows, next_cursor = articles.list_revisions(session, article, limit=limit, cursor=cursor)
+    return Page(items=[views.revision_summary(r, c) for r, c in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{article_id}/revisions/{revision}",
+    response_model=RevisionRead,
+    responses=problems(404, 422) | {200: {"content": {"text/plain": {}, "text/html": {},
+                                                     "text/markdown": {}}}},
+)
+def get_revision(
+    article_id: ArticleId,
+    revision: RevisionRef,
+    session: SessionDep,
+    view: Annotated[Literal["parsed", "original"], Query()] = "parsed",
+) -> RevisionRead | Response:
+    """One revision with its normalized text and blocks; view=original returns the body as sent."""
+    article = articles.require_article(session, article_id)
+    rev = articles.require_revision(session, article, articles.parse_revision_ref(revision))
+    if view == "original":
+        return Response(
+            articles.original_body(rev),
+            media_type=f"{rev.original_media_type}; charset=utf-8",
+            headers={"X-Content-Type-Options": "nosniff",
+                     "Content-Security-Policy": "default-src 'none'; sandbox"},
+        )
+    change = articles.change_of(session, rev)
+    return views.revision_read(article, rev, change)
+
+
+@router.get("/{article_id}/history", response_model=History, responses=problems(404, 422))
+def get_history(article_id: ArticleId, session: SessionDep) -> History:
+    """Every revision with its stored change record, oldest first."""
+    article = articles.require_article(session, article_id)
+    rows = articles.history(session, article)
+    return History(
+        article_id=article.external_id, items=[views.history_entry(r, c) for r, c in rows]
+    )
+
+
+@router.get(
+    "/{article_id}/revisions/{revision}/blame",
+    response_model=Blame,
+    responses=problems(404, 422),
+)
+def get_blame(article_id: ArticleId, revision: RevisionRef, session: SessionDep) -> Blame:
+    """For every block: the revision it first appeared in, and the one its text dates from."""
+    article = articles.require_article(session, article_id)
+    rev = articles.require_revision(session, article, articles.parse_revision_ref(revision))
+    return Blame(
+        article_id=article.external_id,
+        revision=rev.revision_no,
+        blocks=[BlameBlock(**b) for b in articles.blame(rev)],
+    )

@@ -1,0 +1,406 @@
+"""Block alignment: which old block became which new block.
+
+Public API: Pair, align_blocks, MODIFY_THRESHOLD, MOVE_THRESHOLD, SPLIT_THRESHOLD.
+
+The steps, each bounded so that a pathological input degrades to coarser
+output instead of quadratic time:
+
+1. Exact, order-preserving matches (`equal`) over block keys (family, text):
+   common prefix and suffix, then patience anchors (keys unique on both
+   sides, longest increasing run), recursing between anchors; a gap with no
+   unique key gets an exact LCS only while it is small.
+2. Identical blocks left unmatched on both sides are `move`s. Duplicates never
+   become phantom moves: a repeated paragraph that still has an in-order copy
+   was already matched in step 1.
+3. Inside each replaced region (between two equal anchors), splits and merges
+   are found before one-to-one pairing, because half of a split paragraph
+   resembles the whole at about 0.67 and would otherwise pair as a modification.
+4. One-to-one pairs in a region by word-set Dice ≥ MODIFY_THRESHOLD; pairs
+   that keep their relative order are `modify`, crossing ones are `move`.
+5. Across the whole document, leftovers with Dice ≥ MOVE_THRESHOLD are edited
+   `move`s. Everything else is `insert` or `delete`.
+
+Only blocks of the same family (heading, paragraph, boilerplate) pair up.
+"""
+
+import re
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Sequence
+from typing import NamedTuple
+
+from app.engine.blocks import Block, family
+
+__all__ = [
+    "MODIFY_THRESHOLD",
+    "MOVE_THRESHOLD",
+    "SPLIT_THRESHOLD",
+    "Pair",
+    "align_blocks",
+    "dice",
+]
+
+# Word-set Dice at or above which two blocks in the same place are one block
+# edited. Measured on the digital.gov corpus (tests/engine/test_thresholds.py
+# and the README): unrelated paragraphs of one article score ≤ 0.5, edited
+# paragraphs mostly ≥ 0.7. Below it, a rewrite is delete + insert.
+MODIFY_THRESHOLD = 0.55
+# Pairing across the document is riskier than in place: demand more.
+MOVE_THRESHOLD = 0.65
+# The pieces of a split (joined) must match the original at least this well,
+# and each piece must be mostly made of the original's words.
+SPLIT_THRESHOLD = 0.7
+PIECE_CONTAINMENT = 0.75
+
+# Regions up to this many candidate pairs are compared exhaustively; larger
+# ones use an inverted index over rare words (see _candidates).
+ALL_PAIRS_LIMIT = 4096
+RARE_WORD_POSTINGS = 12
+CANDIDATES_PER_BLOCK = 8
+SMALL_LCS_CELLS = 10_000
+
+_WORD = re.compile(r"\w+")
+
+
+class Pair(NamedTuple):
+    """One alignment op: old and new block indices it covers."""
+
+    op: str  # equal | modify | move | split | merge | insert | delete
+    old: tuple[int, ...]
+    new: tuple[int, ...]
+    similarity: float
+
+
+def words(text: str) -> frozenset[str]:
+    """The set of lower-cased words of a text.
+
+    >>> sorted(words("The cat, the HAT."))
+    ['cat', 'hat', 'the']
+    """
+    return frozenset(_WORD.findall(text.lower()))
+
+
+def dice(a: frozenset[str], b: frozenset[str], inter: int | None = None) -> float:
+    """Dice coefficient of two word sets: symmetric, 1.0 for equal sets.
+
+    >>> dice(frozenset("ab"), frozenset("bc"))
+    0.5
+    """
+    if not a or not b:
+        return 0.0
+    if inter is None:
+        inter = len(a & b)
+    return 2 * inter / (len(a) + len(b))
+
+
+# -- step 1: exact order-preserving matches ------------------------------------
+
+
+def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Longest run of pairs (sorted by first) whose second items increase."""
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    back: list[int] = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_idx.append(k)
+        else:
+            tails[pos] = j
+            tail_idx[pos] = k
+        back[k] = tail_idx[pos - 1] if pos else -1
+    out = []
+    k = tail_idx[-1] if tail_idx else -1
+    while k >= 0:
+        out.append(pairs[k])
+        k = back[k]
+    return out[::-1]
+
+
+def _unique_anchors(
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int
+) -> list[tuple[int, int]]:
+    count_a = Counter(a[alo:ahi])
+    pos_b: dict[Hashable, int] = {}
+    count_b: Counter[Hashable] = Counter()
+    for j in range(blo, bhi):
+        count_b[b[j]] += 1
+        pos_b[b[j]] = j
+    pairs = [
+        (i, pos_b[a[i]])
+        for i in range(alo, ahi)
+        if count_a[a[i]] == 1 and count_b.get(a[i]) == 1
+    ]
+    return _lis(pairs)
+
+
+def _small_lcs(
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int
+) -> list[tuple[int, int]]:
+    """Exact LCS by dynamic programming, for small gaps without unique keys."""
+    n, m = ahi - alo, bhi - blo
+    if n * m > SMALL_LCS_CELLS or not set(a[alo:ahi]) & set(b[blo:bhi]):
+        return []
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        row, below = table[i], table[i + 1]
+        for j in range(m - 1, -1, -1):
+            if a[alo + i] == b[blo + j]:
+                row[j] = below[j + 1] + 1
+            else:
+                row[j] = max(below[j], row[j + 1])
+    out = []
+    i = j = 0
+    while i < n and j < m:
+        if a[alo + i] == b[blo + j]:
+            out.append((alo + i, blo + j))
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def match_equal(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[int, int]]:
+    """Order-preserving exact matches between two key sequences (patience diff).
+
+    >>> match_equal("abcx", "zabc")
+    [(0, 1), (1, 2), (2, 3)]
+    """
+    out: list[tuple[int, int]] = []
+    stack = [(0, len(a), 0, len(b))]
+    while stack:
+        alo, ahi, blo, bhi = stack.pop()
+        while alo < ahi and blo < bhi and a[alo] == b[blo]:
+            out.append((alo, blo))
+            alo, blo = alo + 1, blo + 1
+        while alo < ahi and blo < bhi and a[ahi - 1] == b[bhi - 1]:
+            ahi, bhi = ahi - 1, bhi - 1
+            out.append((ahi, bhi))
+        if alo == ahi or blo == bhi:
+            continue
+        anchors = _unique_anchors(a, b, alo, ahi, blo, bhi)
+        if not anchors:
+            out.extend(_small_lcs(a, b, alo, ahi, blo, bhi))
+            continue
+        prev_a, prev_b = alo, blo
+        for i, j in anchors:
+            out.append((i, j))
+            stack.append((prev_a, i, prev_b, j))
+            prev_a, prev_b = i + 1, j + 1
+        stack.append((prev_a, ahi, prev_b, bhi))
+    out.sort()
+    return out
+
+
+# -- similarity ------------------------------------------------------------------
+
+
+class _Side:
+    """One document's blocks with lazily computed word sets."""
+
+    def __init__(self, blocks: Sequence[Block]) -> None:
+        self.blocks = blocks
+        self.families = [family(b.kind) for b in blocks]
+        self._words: dict[int, frozenset[str]] = {}
+
+    def words(self, i: int) -> frozenset[str]:
+        w = self._words.get(i)
+        if w is None:
+            w = self._words[i] = words(self.blocks[i].text)
+        return w
+
+
+def _candidates(
+    old: _Side, new: _Side, olds: Sequence[int], news: Sequence[int]
+) -> dict[tuple[int, int], int]:
+    """Pairs of same-family blocks sharing words, with their intersection sizes.
+
+    Small sets are compared exhaustively. Large ones go through an inverted
+    index of the new side's rare words (in at most RARE_WORD_POSTINGS blocks),
+    keeping the CANDIDATES_PER_BLOCK best-sharing new blocks per old block:
+    an edited paragraph keeps most of its rare words (names, numbers, places),
+    so it is found; the cost stays linear in the text size.
+    """
+    out: dict[tuple[int, int], int] = {}
+    if len(olds) * len(news) <= ALL_PAIRS_LIMIT:
+        for i in olds:
+            wi = old.words(i)
+            for j in news:
+                if old.families[i] == new.families[j]:
+                    inter = len(wi & new.words(j))
+                    if inter:
+                        out[i, j] = inter
+        return out
+    index: dict[str, list[int]] = defaultdict(list)
+    for j in news:
+        for w in new.words(j):
+            index[w].append(j)
+    rare = {w: js for w, js in index.items() if len(js) <= RARE_WORD_POSTINGS}
+    for i in olds:
+        shared: Counter[int] = Counter()
+        for w in old.words(i):
+            js = rare.get(w)
+            if js:
+                shared.update(js)
+        best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))
+        wi = old.words(i)
+        for j, _ in best[:CANDIDATES_PER_BLOCK]:
+            if old.families[i] == new.families[j]:
+                out[i, j] = len(wi & new.words(j))
+    return out
+
+
+# -- steps 3–5 -----------------------------------------------------------------------
+
+
+def _runs(indices: list[int]) -> list[list[int]]:
+    """Maximal runs of consecutive integers in a sorted list."""
+    runs: list[list[int]] = []
+    for k in indices:
+        if runs and runs[-1][-1] == k - 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    return runs
+
+
+def _pieces(
+    whole: frozenset[str], piece_sets: dict[int, frozenset[str]], cands: dict[int, int]
+) -> tuple[float, tuple[int, ...]] | None:
+    """The best run of 2+ consecutive pieces that together make up `whole`."""
+    contained = sorted(
+        k for k, inter in cands.items() if inter >= PIECE_CONTAINMENT * len(piece_sets[k])
+    )
+    best: tuple[float, tuple[int, ...]] | None = None
+    for run in _runs(contained):
+        if len(run) < 2:
+            continue
+        joined = frozenset().union(*(piece_sets[k] for k in run))
+        score = dice(whole, joined)
+        single = max(dice(whole, piece_sets[k], cands[k]) for k in run)
+        if score >= SPLIT_THRESHOLD and score > single and (best is None or score > best[0]):
+            best = (score, tuple(run))
+    return best
+
+
+def _find_splits(
+    old: _Side, new: _Side, olds: list[int], news: list[int], cands: dict[tuple[int, int], int]
+) -> list[Pair]:
+    by_old: dict[int, dict[int, int]] = defaultdict(dict)
+    by_new: dict[int, dict[int, int]] = defaultdict(dict)
+    for (i, j), inter in cands.items():
+        by_old[i][j] = inter
+        by_new[j][i] = inter
+    found: list[tuple[float, Pair]] = []
+    new_sets = {j: new.words(j) for j in news}
+    old_sets = {i: old.words(i) for i in olds}
+    for i in olds:
+        hit = _pieces(old.words(i), new_sets, by_old.get(i, {}))
+        if hit:
+            found.append((hit[0], Pair("split", (i,), hit[1], hit[0])))
+    for j in news:
+        hit = _pieces(new.words(j), old_sets, by_new.get(j, {}))
+        if hit:
+            found.append((hit[0], Pair("merge", hit[1], (j,), hit[0])))
+    found.sort(key=lambda sp: (-sp[0], sp[1].old, sp[1].new))
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    out = []
+    for _, pair in found:
+        if used_old.isdisjoint(pair.old) and used_new.isdisjoint(pair.new):
+            used_old.update(pair.old)
+            used_new.update(pair.new)
+            out.append(pair)
+    return out
+
+
+def _greedy_pairs(
+    old: _Side, new: _Side, cands: dict[tuple[int, int], int], threshold: float
+) -> list[tuple[int, int, float]]:
+    """One-to-one pairs, most similar first; ties broken by position, never by luck."""
+    scored = []
+    for (i, j), inter in cands.items():
+        score = dice(old.words(i), new.words(j), inter)
+        if score >= threshold:
+            scored.append((-score, i, j))
+    scored.sort()
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    out = []
+    for neg, i, j in scored:
+        if i not in used_old and j not in used_new:
+            used_old.add(i)
+            used_new.add(j)
+            out.append((i, j, -neg))
+    return out
+
+
+def _regions(
+    matches: list[tuple[int, int]], n: int, m: int
+) -> list[tuple[range, range]]:
+    """The replaced regions between consecutive equal matches."""
+    out = []
+    prev_i = prev_j = -1
+    for i, j in [*matches, (n, m)]:
+        if i > prev_i + 1 or j > prev_j + 1:
+            out.append((range(prev_i + 1, i), range(prev_j + 1, j)))
+        prev_i, prev_j = i, j
+    return out
+
+
+def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> list[Pair]:
+    """Align two block sequences; every block appears in exactly one Pair."""
+    old, new = _Side(old_blocks), _Side(new_blocks)
+    old_keys = [(f, b.text) for f, b in zip(old.families, old_blocks, strict=True)]
+    new_keys = [(f, b.text) for f, b in zip(new.families, new_blocks, strict=True)]
+    matches = match_equal(old_keys, new_keys)
+    pairs = [Pair("equal", (i,), (j,), 1.0) for i, j in matches]
+    regions = _regions(matches, len(old_blocks), len(new_blocks))
+    free_old = {i for r, _ in regions for i in r}
+    free_new = {j for _, r in regions for j in r}
+
+    # Step 2: identical blocks elsewhere are moves, paired in document order.
+    waiting: dict[Hashable, list[int]] = defaultdict(list)
+    for i in sorted(free_old):
+        waiting[old_keys[i]].append(i)
+    for j in sorted(free_new):
+        queue = waiting.get(new_keys[j])
+        if queue:
+            i = queue.pop(0)
+            pairs.append(Pair("move", (i,), (j,), 1.0))
+            free_old.discard(i)
+            free_new.discard(j)
+
+    # Steps 3–4: splits, merges and one-to-one pairs inside each region.
+    for old_range, new_range in regions:
+        olds = [i for i in old_range if i in free_old]
+        news = [j for j in new_range if j in free_new]
+        if not olds or not news:
+            continue
+        cands = _candidates(old, new, olds, news)
+        for pair in _find_splits(old, new, olds, news, cands):
+            pairs.append(pair)
+            free_old.difference_update(pair.old)
+            free_new.difference_update(pair.new)
+        cands = {ij: v for ij, v in cands.items() if ij[0] in free_old and ij[1] in free_new}
+        found = sorted(_greedy_pairs(old, new, cands, MODIFY_THRESHOLD))
+        in_order = set(_lis([(i, j) for i, j, _ in found]))
+        for i, j, score in found:
+            pairs.append(Pair("modify" if (i, j) in in_order else "move", (i,), (j,), score))
+            free_old.discard(i)
+            free_new.discard(j)
+
+    # Step 5: edited blocks that travelled across the document.
+    if free_old and free_new:
+        cands = _candidates(old, new, sorted(free_old), sorted(free_new))
+        for i, j, score in _greedy_pairs(old, new, cands, MOVE_THRESHOLD):
+            pairs.append(Pair("move", (i,), (j,), score))
+            free_old.discard(i)
+            free_new.discard(j)
+
+    pairs.extend(Pair("delete", (i,), (), 0.0) for i in sorted(free_old))
+    pairs.extend(Pair("insert", (), (j,), 0.0) for j in sorted(free_new))
+    return pairs

@@ -1,0 +1,250 @@
+"""Change records: what a revision did, in the terms editors and watchdogs use.
+
+Public API: classify_edit, change_record, carry_provenance, FEED_KINDS, EDIT_CLASSES.
+
+classify_edit(old, new) puts one edited block in edit classes:
+  cosmetic         whitespace, punctuation, quote style or letter case only
+  typo             a few characters inside at most three words
+  wording          any other word change
+  numbers_changed  a number, amount, date or percentage differs
+  quotes_changed   text inside double quotation marks differs (quote style ignored)
+A block gets exactly one of cosmetic/typo/wording, unless its only change is
+a number, plus numbers_changed and quotes_changed where they apply.
+
+Significance (0–1) ranks revisions; it is the largest weight among what the
+revision did (see SIGNIFICANCE), plus up to 0.1 for the share of the
+article's words that changed. A section removed or a quote edited ranks near
+the top, cosmetic and typo fixes near the bottom.
+"""
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from app.engine._dmp import word_diff
+from app.engine.blocks import family
+from app.engine.diff import Diff
+
+__all__ = [
+    "EDIT_CLASSES",
+    "FEED_KINDS",
+    "SIGNIFICANCE",
+    "carry_provenance",
+    "change_record",
+    "classify_edit",
+]
+
+EDIT_CLASSES = ("cosmetic", "typo", "wording", "numbers_changed", "quotes_changed", "structural")
+FEED_KINDS = (
+    "section_removed", "section_added", "paragraph_removed", "paragraph_added",
+    "paragraph_modified", "paragraph_moved", "heading_changed", "numbers_changed",
+    "quotes_changed", "title_changed",
+)
+SIGNIFICANCE = {
+    "section_removed": 0.9,
+    "quotes_changed": 0.85,
+    "numbers_changed": 0.75,
+    "title_changed": 0.6,
+    "section_added": 0.6,
+    "paragraph_removed": 0.55,
+    "paragraph_added": 0.45,
+    "heading_changed": 0.35,
+    "wording": 0.3,
+    "paragraph_moved": 0.2,
+    "structural": 0.2,
+    "typo": 0.1,
+    "cosmetic": 0.05,
+}
+
+_QUOTE_CHARS = str.maketrans({c: '"' for c in "“”„‟«»″"} | {c: "'" for c in "‘’‚‛′"})
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+_QUOTED = re.compile(r'"([^"]+)"')
+_NON_WORD = re.compile(r"[\W_]+")
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+
+
+def _cosmetic_key(text: str) -> str:
+    """What survives when case, punctuation, quote style and spacing are ignored.
+
+    >>> _cosmetic_key("“Hello,  World”") == _cosmetic_key('"hello world"')
+    True
+    """
+    return _NON_WORD.sub("", text.lower())
+
+
+def _numbers(text: str) -> list[str]:
+    """Numbers in order, thousands separators kept as written.
+
+    >>> _numbers("$60-billion deal on 12.5% of 1,000 barrels")
+    ['60', '12.5', '1,000']
+    """
+    return _NUMBER.findall(text)
+
+
+def _quotes(text: str) -> list[str]:
+    """Text inside double quotes, with quote style and spacing normalized.
+
+    >>> _quotes("He said “we will win” and 'left'.")
+    ['we will win']
+    """
+    return [_SPACES.sub(" ", q).strip() for q in _QUOTED.findall(text.translate(_QUOTE_CHARS))]
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (small strings only).
+
+    >>> _edit_distance("goverment", "government")
+    1
+    """
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _is_typo(old: str, new: str) -> bool:
+    """At most three changed words, each a near-identical single word (≤ 2 edits)."""
+    segments = word_diff(old, new)
+    changes: list[tuple[str, str]] = []
+    k = 0
+    while k < len(segments):
+        if segments[k].op == "equal":
+            k += 1
+            continue
+        deleted = inserted = ""
+        while k < len(segments) and segments[k].op != "equal":
+            if segments[k].op == "delete":
+                deleted += segments[k].text
+            else:
+                inserted += segments[k].text
+            k += 1
+        changes.append((deleted, inserted))
+    if not changes or len(changes) > 3:
+        return False
+    for deleted, inserted in changes:
+        if not (deleted.isalpha() and inserted.isalpha()):
+            return False
+        if _edit_distance(deleted.lower(), inserted.lower()) > min(2, max(len(deleted), len(inserted)) // 3 + 1):
+            return False
+    return True
+
+
+def classify_edit(old: str, new: str) -> frozenset[str]:
+    """Edit classes of one block edited from `old` to `new`.
+
+    >>> sorted(classify_edit("A $60-billion deal.", "A $70-billion deal."))
+    ['numbers_changed']
+    >>> sorted(classify_edit('He said "go".', "He said “go”."))
+    ['cosmetic']
+    >>> sorted(classify_edit("The goverment said no.", "The government said no."))
+    ['typo']
+    """
+    classes = set()
+    if _numbers(old) != _numbers(new):
+        classes.add("numbers_changed")
+    if _quotes(old) != _quotes(new):
+        classes.add("quotes_changed")
+    if _cosmetic_key(old) == _cosmetic_key(new):
+        classes.add("cosmetic")
+    elif "numbers_changed" in classes and _NUMBER.sub("#", _cosmetic_key(old)) == _NUMBER.sub(
+        "#", _cosmetic_key(new)
+    ):
+        pass  # the numbers are the only change
+    elif _is_typo(old, new):
+        classes.add("typo")
+    else:
+        classes.add("wording")
+    return frozenset(classes)
+
+
+def _words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def change_record(
+    diff: Diff, *, old_title: str | None = None, new_title: str | None = None
+) -> dict[str, Any]:
+    """The stored summary of one diff: counts, sections, headings, edit classes, significance.
+
+    A pure function of its inputs, so re-computing it later gives the same record.
+    """
+    s = diff.summary
+    kinds = set()
+    for key, kind in (
+        ("sections_removed", "section_removed"), ("sections_added", "section_added"),
+        ("paragraphs_removed", "paragraph_removed"), ("paragraphs_added", "paragraph_added"),
+        ("paragraphs_modified", "paragraph_modified"), ("paragraphs_moved", "paragraph_moved"),
+    ):
+        if s[key]:
+            kinds.add(kind)
+    if s["headings_added"] or s["headings_removed"] or s["headings_changed"]:
+        kinds.add("heading_changed")
+    edit_classes: set[str] = set()
+    block_classes = []
+    for e in diff.entries:
+        if e.op in ("modify", "move") and e.old_text != e.new_text and e.new_index is not None:
+            if family(e.kind) == "boilerplate":
+                continue
+            classes = classify_edit(e.old_text or "", e.new_text or "")
+            edit_classes |= classes
+            block_classes.append({"new_index": e.new_index, "classes": sorted(classes)})
+    kinds |= edit_classes & {"numbers_changed", "quotes_changed"}
+    structural = (
+        s["sections_added"] or s["sections_removed"] or s["headings_added"]
+        or s["headings_removed"] or s["headings_changed"] or s["paragraphs_moved"]
+        or s["paragraphs_split"] or s["paragraphs_merged"]
+    )
+    if structural:
+        edit_classes.add("structural")
+    title_changed = None
+    if old_title is not None and new_title is not None and old_title != new_title:
+        title_changed = {"old": old_title, "new": new_title}
+        kinds.add("title_changed")
+    weights = [SIGNIFICANCE[k] for k in kinds | edit_classes if k in SIGNIFICANCE]
+    total = sum(_words(b.text) for b in diff.new_blocks if family(b.kind) != "boilerplate")
+    changed = s["words_added"] + s["words_removed"]
+    volume = min(0.1, 0.1 * changed / max(total, 1))
+    significance = round(min(1.0, max(weights, default=0.0) + (volume if weights else 0.0)), 3)
+    return {
+        "summary": dict(s),
+        "kinds": sorted(kinds, key=FEED_KINDS.index),
+        "significance": significance,
+        "sections_added": [x.heading for x in diff.sections if x.op == "insert"],
+        "sections_removed": [x.heading for x in diff.sections if x.op == "delete"],
+        "headings": diff.headings,
+        "edit_classes": sorted(edit_classes, key=EDIT_CLASSES.index),
+        "block_edit_classes": block_classes,
+        "title_changed": title_changed,
+    }
+
+
+def carry_provenance(
+    diff: Diff, previous: Sequence[Sequence[int]] | None, revision_no: int
+) -> list[list[int]]:
+    """[origin_revision, text_revision] for every new block, carried from the old blocks.
+
+    Equal and unedited moves keep both; an edited block keeps its origin and
+    takes this revision as its text's; split pieces keep the origin of the
+    block they came from, a merged block the earliest origin of its parts.
+    """
+    if previous is None:
+        return [[revision_no, revision_no] for _ in diff.new_blocks]
+    out: dict[int, list[int]] = {}
+    for e in diff.entries:
+        j = e.new_index
+        if j is None:
+            continue
+        if e.op == "insert" or e.old_index is None:
+            out[j] = [revision_no, revision_no]
+        elif e.op in ("equal", "move") and e.old_text == e.new_text:
+            out[j] = list(previous[e.old_index])
+        elif e.op == "merge":
+            origin = previous[e.old_index][0]
+            out[j] = [min(origin, out[j][0]) if j in out else origin, revision_no]
+        else:
+            out[j] = [previous[e.old_index][0], revision_no]
+    return [out[j] for j in range(len(diff.new_blocks))]

@@ -1,0 +1,368 @@
+"""Diffs between two documents: the engine's front door.
+
+Public API: compare, apply_diff, Diff, Entry, Section, with_context.
+
+compare(old, new) parses (if given text), aligns, runs word diffs inside
+edited blocks and rolls the result up into sections and summary counts.
+
+Mirror symmetry, compare(b, a) being the exact reverse of compare(a, b), is
+guaranteed by construction rather than by hoping every tie-break is
+symmetric: the alignment is always computed in one canonical orientation
+(the smaller document, by key order, first) and mirrored when the caller
+asked for the other one.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.engine._dmp import Segment, char_diff, word_diff
+from app.engine.align import Pair, align_blocks
+from app.engine.blocks import Block, family, parse_text
+
+__all__ = ["Diff", "Entry", "Section", "apply_diff", "compare", "with_context"]
+
+_WORD = re.compile(r"\w+")
+_MIRROR_OP = {"insert": "delete", "delete": "insert", "split": "merge", "merge": "split"}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of the diff in reading order."""
+
+    op: str
+    kind: str
+    old_index: int | None
+    new_index: int | None
+    old_text: str | None
+    new_text: str | None
+    inline: tuple[Segment, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "op": self.op,
+            "kind": self.kind,
+            "old_index": self.old_index,
+            "new_index": self.new_index,
+            "old_text": self.old_text,
+            "new_text": self.new_text,
+        }
+        if self.inline is not None:
+            data["inline"] = [{"op": s.op, "text": s.text} for s in self.inline]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading added or removed together with the body text right under it."""
+
+    op: str  # insert | delete
+    heading: str
+    index: int  # of the heading, in the old (delete) or new (insert) blocks
+    blocks: int  # heading included
+    paragraphs: int
+    words: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "op": self.op,
+            "heading": self.heading,
+            "index": self.index,
+            "blocks": self.blocks,
+            "paragraphs": self.paragraphs,
+            "words": self.words,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    old_blocks: tuple[Block, ...]
+    new_blocks: tuple[Block, ...]
+    entries: tuple[Entry, ...]
+    sections: tuple[Section, ...]
+    summary: dict[str, int]
+    headings: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return any(e.op != "equal" for e in self.entries)
+
+    def to_dict(self, context: int | None = None) -> dict[str, Any]:
+        entries = self.entries if context is None else with_context(self.entries, context)
+        return {
+            "summary": dict(self.summary),
+            "blocks": [e.to_dict() for e in entries],
+            "sections": [s.to_dict() for s in self.sections],
+            "headings": self.headings,
+        }
+
+
+def _count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _mirror(pairs: list[Pair]) -> list[Pair]:
+    return [Pair(_MIRROR_OP.get(p.op, p.op), p.new, p.old, p.similarity) for p in pairs]
+
+
+def _mirror_inline(segments: Sequence[Segment]) -> tuple[Segment, ...]:
+    swap = {"insert": "delete", "delete": "insert", "equal": "equal"}
+    return tuple(Segment(swap[s.op], s.text) for s in segments)
+
+
+def _orientation(blocks: Sequence[Block]) -> list[tuple[str, str]]:
+    return [(b.kind, b.text) for b in blocks]
+
+
+def _inline_diffs(
+    pairs: list[Pair], old: Sequence[Block], new: Sequence[Block], granularity: str
+) -> dict[Pair, tuple[Segment, ...]]:
+    """Word (or char) diffs for every edited pair; split and merge use the joined pieces."""
+    differ = char_diff if granularity == "char" else word_diff
+    out = {}
+    for p in pairs:
+        if p.op in ("modify", "move", "split", "merge"):
+            a = " ".join(old[i].text for i in p.old)
+            b = " ".join(new[j].text for j in p.new)
+            if a != b or p.op in ("split", "merge"):
+                out[p] = tuple(differ(a, b))
+    return out
+
+
+def _layout(
+    pairs: list[Pair],
+    inline: dict[Pair, tuple[Segment, ...]],
+    old: Sequence[Block],
+    new: Sequence[Block],
+) -> list[Entry]:
+    """Reading order: the new document's order, deleted blocks at their old place.
+
+    Deleted blocks are flushed before the next block that stayed in place
+    (equal, modify, split, merge) with a larger old index; moved blocks are
+    not anchors, because their old place is elsewhere.
+    """
+    at_new: dict[int, list[Entry]] = {}
+    deleted = []
+    for p in pairs:
+        if p.op == "delete":
+            i = p.old[0]
+            deleted.append(i)
+            continue
+        seg = inline.get(p)
+        if p.op == "merge":
+            for i in p.old:
+                at_new.setdefault(p.new[0], []).append(
+                    Entry("merge", new[p.new[0]].kind, i, p.new[0], old[i].text,
+                          new[p.new[0]].text, seg)
+                )
+            continue
+        for j in p.new:
+            i = p.old[0] if p.old else None
+            entry = Entry(
+                p.op,
+                new[j].kind,
+                i,
+                j,
+                old[i].text if i is not None else None,
+                new[j].text,
+                seg if p.op in ("modify", "move") else None,
+            )
+            at_new.setdefault(j, []).append(entry)
+    deleted.sort()
+    out: list[Entry] = []
+    d = 0
+
+    def flush(upto: int) -> None:
+        nonlocal d
+        while d < len(deleted) and deleted[d] < upto:
+            i = deleted[d]
+            out.append(Entry("delete", old[i].kind, i, None, old[i].text, None))
+            d += 1
+
+    for j in range(len(new)):
+        for entry in sorted(at_new.get(j, []), key=lambda e: e.old_index or 0):
+            if entry.op in ("equal", "modify", "split", "merge") and entry.old_index is not None:
+                flush(entry.old_index)
+            out.append(entry)
+    flush(len(old) + 1)
+    return out
+
+
+def _sections(
+    blocks: Sequence[Block], removed: set[int], op: str
+) -> tuple[list[Section], set[int]]:
+    """Sections among `removed` indices of `blocks`; also the headings they consumed.
+
+    A section is a removed heading plus the unbroken run of removed non-heading
+    blocks right under it, holding at least one paragraph-family block.
+    """
+    out = []
+    used = set()
+    for h in sorted(removed):
+        if blocks[h].kind != "heading":
+            continue
+        k = h + 1
+        paragraphs = words = 0
+        while k < len(blocks) and k in removed and blocks[k].kind != "heading":
+            if family(blocks[k].kind) == "paragraph":
+                paragraphs += 1
+                words += _count_words(blocks[k].text)
+            k += 1
+        if paragraphs:
+            out.append(Section(op, blocks[h].text, h, k - h, paragraphs, words))
+            used.add(h)
+    return out, used
+
+
+def _summarize(
+    pairs: list[Pair],
+    inline: dict[Pair, tuple[Segment, ...]],
+    old: Sequence[Block],
+    new: Sequence[Block],
+) -> tuple[dict[str, int], list[Section], dict[str, list[Any]]]:
+    s = dict.fromkeys(
+        (
+            "paragraphs_unchanged", "paragraphs_added", "paragraphs_removed",
+            "paragraphs_modified", "paragraphs_moved", "paragraphs_split",
+            "paragraphs_merged", "words_added", "words_removed", "sections_added",
+            "sections_removed", "headings_added", "headings_removed", "headings_changed",
+            "boilerplate_added", "boilerplate_removed",
+        ),
+        0,
+    )
+    deleted = {p.old[0] for p in pairs if p.op == "delete"}
+    inserted = {p.new[0] for p in pairs if p.op == "insert"}
+    removed_sections, used_old = _sections(old, deleted, "delete")
+    added_sections, used_new = _sections(new, inserted, "insert")
+    headings: dict[str, list[Any]] = {"added": [], "removed": [], "changed": []}
+    for p in pairs:
+        blocks = new if p.new else old
+        fam = family(blocks[(p.new or p.old)[0]].kind)
+        if fam == "boilerplate":
+            if p.op in ("insert", "delete"):
+                s["boilerplate_added" if p.op == "insert" else "boilerplate_removed"] += 1
+            continue
+        if p.op == "insert":
+            s["words_added"] += _count_words(new[p.new[0]].text)
+        elif p.op == "delete":
+            s["words_removed"] += _count_words(old[p.old[0]].text)
+        for seg in inline.get(p, ()):
+            if seg.op == "insert":
+                s["words_added"] += _count_words(seg.text)
+            elif seg.op == "delete":
+                s["words_removed"] += _count_words(seg.text)
+        if fam == "heading":
+            if p.op == "insert" and p.new[0] not in used_new:
+                headings["added"].append(new[p.new[0]].text)
+            elif p.op == "delete" and p.old[0] not in used_old:
+                headings["removed"].append(old[p.old[0]].text)
+            elif p.op in ("modify", "move") and old[p.old[0]].text != new[p.new[0]].text:
+                headings["changed"].append([old[p.old[0]].text, new[p.new[0]].text])
+            continue
+        if p.op == "equal":
+            s["paragraphs_unchanged"] += 1
+        elif p.op == "insert":
+            s["paragraphs_added"] += 1
+        elif p.op == "delete":
+            s["paragraphs_removed"] += 1
+        elif p.op == "modify":
+            s["paragraphs_modified"] += 1
+        elif p.op == "move":
+            s["paragraphs_moved"] += 1
+        elif p.op == "split":
+            s["paragraphs_split"] += 1
+        elif p.op == "merge":
+            s["paragraphs_merged"] += 1
+    s["sections_added"] = len(added_sections)
+    s["sections_removed"] = len(removed_sections)
+    s["headings_added"] = len(headings["added"])
+    s["headings_removed"] = len(headings["removed"])
+    s["headings_changed"] = len(headings["changed"])
+    sections = sorted(removed_sections + added_sections, key=lambda x: (x.op != "delete", x.index))
+    return s, sections, headings
+
+
+def _as_blocks(doc: "str | Sequence[Block]") -> tuple[Block, ...]:
+    return parse_text(doc) if isinstance(doc, str) else tuple(doc)
+
+
+def compare(
+    old: "str | Sequence[Block]", new: "str | Sequence[Block]", *, granularity: str = "word"
+) -> Diff:
+    """Diff two texts (or two parsed block sequences).
+
+    >>> d = compare("Rates rose.\\n\\nMarkets fell.", "Rates rose sharply.\\n\\nMarkets fell.")
+    >>> d.summary["paragraphs_modified"], d.summary["words_added"]
+    (1, 1)
+    """
+    if granularity not in ("word", "char"):
+        raise ValueError("granularity must be 'word' or 'char'")
+    old_blocks, new_blocks = _as_blocks(old), _as_blocks(new)
+    flipped = _orientation(old_blocks) > _orientation(new_blocks)
+    if flipped:
+        pairs = align_blocks(new_blocks, old_blocks)
+        inline = _inline_diffs(pairs, new_blocks, old_blocks, granularity)
+        inline = {m: _mirror_inline(inline[p]) for p, m in zip(pairs, _mirror(pairs)) if p in inline}
+        pairs = _mirror(pairs)
+    else:
+        pairs = align_blocks(old_blocks, new_blocks)
+        inline = _inline_diffs(pairs, old_blocks, new_blocks, granularity)
+    entries = _layout(pairs, inline, old_blocks, new_blocks)
+    summary, sections, headings = _summarize(pairs, inline, old_blocks, new_blocks)
+    return Diff(old_blocks, new_blocks, tuple(entries), tuple(sections), summary, headings)
+
+
+def _replay_inline(old_text: str, segments: Sequence[Segment]) -> str:
+    """Rebuild the new text from the old one and an inline diff, checking the old side."""
+    source = "".join(s.text for s in segments if s.op != "insert")
+    if source != old_text:
+        raise ValueError("inline diff does not match the old text")
+    return "".join(s.text for s in segments if s.op != "delete")
+
+
+def apply_diff(old_blocks: Sequence[Block], diff: Diff) -> tuple[Block, ...]:
+    """Rebuild the new blocks from the old blocks and a diff (deltas' diff-and-replay).
+
+    Unchanged and moved blocks are taken from the old side, edited ones are
+    rebuilt from their inline diffs; only inserted blocks and split pieces
+    carry their own text.
+    """
+    rebuilt: dict[int, Block] = {}
+    for e in diff.entries:
+        if e.new_index is None:
+            if e.old_index is None or e.old_index >= len(old_blocks):
+                raise ValueError("deleted entry without a valid old index")
+            continue
+        if e.op == "insert" or e.op == "split":
+            text = e.new_text or ""
+        elif e.op == "merge":
+            if e.new_index in rebuilt:
+                continue
+            merged_from = [x.old_index for x in diff.entries if x.op == "merge" and x.new_index == e.new_index]
+            joined = " ".join(old_blocks[i].text for i in merged_from if i is not None)
+            text = _replay_inline(joined, e.inline) if e.inline else joined
+        else:
+            if e.old_index is None:
+                raise ValueError(f"{e.op} entry without an old index")
+            base = old_blocks[e.old_index].text
+            text = _replay_inline(base, e.inline) if e.inline else base
+        rebuilt[e.new_index] = Block(e.kind, text)
+    if sorted(rebuilt) != list(range(len(rebuilt))):
+        raise ValueError("diff does not cover every new block exactly once")
+    return tuple(rebuilt[j] for j in range(len(rebuilt)))
+
+
+def with_context(entries: Sequence[Entry], context: int) -> list[Entry]:
+    """Keep changed entries and `context` unchanged entries around each.
+
+    >>> es = [Entry("equal", "paragraph", i, i, "x", "x") for i in range(5)]
+    >>> es[2] = Entry("modify", "paragraph", 2, 2, "x", "y")
+    >>> [e.old_index for e in with_context(es, 1)]
+    [1, 2, 3]
+    """
+    changed = [k for k, e in enumerate(entries) if e.op != "equal"]
+    keep = set()
+    for k in changed:
+        keep.update(range(max(0, k - context), min(len(entries), k + context + 1)))
+    return [e for k, e in enumerate(entries) if k in keep]

@@ -1,0 +1,89 @@
+"""Markdown into blocks, with markdown-it-py (a maintained CommonMark parser).
+
+Public API: parse_markdown.
+
+Headings → heading, paragraphs → paragraph, list items → list_item, block
+quotes → quote. Inline markup (emphasis, links, code spans, images) is reduced
+to its text, so re-formatting a link is not a wording change. Site shortcodes
+({{< … >}}, {{% … %}}) are removed; raw HTML blocks go through the HTML parser.
+"""
+
+import re
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from app.engine.blocks import Block
+from app.engine.classify import is_boilerplate
+from app.engine.html_blocks import parse_html
+from app.engine.normalize import normalize_text
+
+__all__ = ["parse_markdown"]
+
+_MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+_SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+
+
+def _inline_text(token: Token) -> str:
+    parts = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append("".join(c.content for c in child.children or ()))
+        elif child.type == "html_inline":
+            continue
+    text = _SHORTCODE.sub(" ", "".join(parts))
+    return _SPACE.sub(" ", _TAG.sub("", normalize_text(text))).strip()
+
+
+def parse_markdown(markdown: str) -> tuple[Block, ...]:
+    """Parse CommonMark into blocks.
+
+    >>> [(b.kind, b.text) for b in parse_markdown("## Energy\\n\\nOil [and](http://x) *gas*.\\n\\n- one")]
+    [('heading', 'Energy'), ('paragraph', 'Oil and gas.'), ('list_item', 'one')]
+    """
+    source = _FRONT_MATTER.sub("", normalize_text(markdown) + "\n")
+    source = _SHORTCODE.sub(lambda m: "\n" if "\n" in m.group() else " ", source)
+    blocks: list[Block] = []
+    context: list[str] = []
+    row: list[str] | None = None
+    for token in _MD.parse(source):
+        if token.type.endswith("_open"):
+            context.append(token.type[:-5])
+            if token.type == "tr_open":
+                row = []
+        elif token.type.endswith("_close"):
+            if context:
+                context.pop()
+            if token.type == "tr_close" and row:
+                blocks.append(Block("paragraph", " | ".join(c for c in row if c)))
+                row = None
+        elif token.type == "inline":
+            text = _inline_text(token)
+            if row is not None:
+                row.append(text)
+            elif text:
+                blocks.append(Block(_kind(context, text), text))
+        elif token.type == "html_block":
+            blocks.extend(parse_html(token.content, extract=False))
+        elif token.type in ("fence", "code_block"):
+            text = _SPACE.sub(" ", token.content).strip()
+            if text:
+                blocks.append(Block("paragraph", text))
+    return tuple(blocks)
+
+
+def _kind(context: list[str], text: str) -> str:
+    if "heading" in context:
+        return "heading"
+    if "list_item" in context:
+        return "list_item"
+    if "blockquote" in context:
+        return "quote"
+    return "boilerplate" if is_boilerplate(text) else "paragraph"

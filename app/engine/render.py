@@ -1,0 +1,134 @@
+"""Renderers: unified text with word markers, and an escaped HTML fragment.
+
+Public API: render_unified, render_html.
+
+JSON is the canonical form (Diff.to_dict); these two are for reading. The
+HTML renderer escapes every piece of article text, so markup inside an
+article (a <script>, an onerror=) comes out as inert text.
+"""
+
+from collections.abc import Sequence
+from html import escape
+
+from app.engine._dmp import Segment
+from app.engine.diff import Diff, Entry, with_context
+
+__all__ = ["render_html", "render_unified"]
+
+_MARK = {"equal": " ", "insert": "+", "delete": "-", "modify": "~", "move": ">",
+         "split": "<", "merge": "^"}
+
+
+def _words_marked(segments: Sequence[Segment]) -> str:
+    """git --word-diff=plain style markers.
+
+    >>> _words_marked([Segment("equal", "a "), Segment("delete", "b"), Segment("insert", "c")])
+    'a [-b-]{+c+}'
+    """
+    parts = []
+    for s in segments:
+        if s.op == "delete":
+            parts.append(f"[-{s.text}-]")
+        elif s.op == "insert":
+            parts.append(f"{{+{s.text}+}}")
+        else:
+            parts.append(s.text)
+    return "".join(parts)
+
+
+def _entry_line(e: Entry) -> str:
+    tag = "" if e.kind == "paragraph" else f"[{e.kind}] "
+    if e.op in ("modify", "move") and e.inline is not None:
+        body = _words_marked(e.inline)
+    elif e.op == "delete":
+        body = e.old_text or ""
+    elif e.op == "merge":
+        body = e.old_text or ""
+    else:
+        body = e.new_text or ""
+    where = ""
+    if e.op == "move":
+        where = f" (moved from {e.old_index})"
+    elif e.op == "split":
+        where = f" (split from {e.old_index})"
+    elif e.op == "merge":
+        where = f" (merged into {e.new_index})"
+    return f"{_MARK[e.op]} {tag}{body}{where}"
+
+
+def render_unified(
+    diff: Diff, *, context: int | None = None, old_label: str = "old", new_label: str = "new"
+) -> str:
+    """Plain text: one line per block, hunks of changes with `context` unchanged blocks."""
+    lines = [f"--- {old_label}", f"+++ {new_label}"]
+    s = diff.summary
+    lines.append(
+        f"# paragraphs: +{s['paragraphs_added']} -{s['paragraphs_removed']} "
+        f"~{s['paragraphs_modified']} >{s['paragraphs_moved']}; words: "
+        f"+{s['words_added']} -{s['words_removed']}; sections: "
+        f"+{s['sections_added']} -{s['sections_removed']}"
+    )
+    for sec in diff.sections:
+        verb = "removed" if sec.op == "delete" else "added"
+        lines.append(f"# section {verb}: {sec.heading}")
+    kept = set(map(id, with_context(diff.entries, context))) if context is not None else None
+    previous = -2
+    for k, e in enumerate(diff.entries):
+        if kept is None:
+            lines.append(_entry_line(e))
+            continue
+        if id(e) not in kept:
+            continue
+        if k != previous + 1:
+            lines.append(f"@@ old {_pos(e.old_index)} new {_pos(e.new_index)} @@")
+        lines.append(_entry_line(e))
+        previous = k
+    return "\n".join(lines) + "\n"
+
+
+def _pos(index: int | None) -> str:
+    return "-" if index is None else str(index + 1)
+
+
+def _inline_html(segments: Sequence[Segment]) -> str:
+    out = []
+    for s in segments:
+        text = escape(s.text)
+        if s.op == "insert":
+            out.append(f"<ins>{text}</ins>")
+        elif s.op == "delete":
+            out.append(f"<del>{text}</del>")
+        else:
+            out.append(text)
+    return "".join(out)
+
+
+def render_html(diff: Diff, *, context: int | None = None) -> str:
+    """A self-contained, escaped HTML fragment with <ins>/<del> markup.
+
+    >>> from app.engine.diff import compare
+    >>> "&lt;script&gt;" in render_html(compare("A b.", "A <script>x</script> b."))
+    True
+    """
+    entries = list(diff.entries) if context is None else with_context(diff.entries, context)
+    rows = ['<div class="article-diff">']
+    for e in entries:
+        tag = "h3" if e.kind == "heading" else "p"
+        cls = f"diff-{e.op} block-{e.kind}"
+        if e.op in ("modify", "move") and e.inline is not None:
+            body = _inline_html(e.inline)
+        elif e.op in ("delete", "merge"):
+            body = f"<del>{escape(e.old_text or '')}</del>" if e.op == "delete" else escape(
+                e.old_text or "")
+        elif e.op == "insert":
+            body = f"<ins>{escape(e.new_text or '')}</ins>"
+        else:
+            body = escape(e.new_text or "")
+        attrs = f' class="{cls}"'
+        if e.old_index is not None:
+            attrs += f' data-old-index="{e.old_index}"'
+        if e.new_index is not None:
+            attrs += f' data-new-index="{e.new_index}"'
+        rows.append(f"<{tag}{attrs}>{body}</{tag}>")
+    rows.append("</div>")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,109 @@
+"""ORM tables. Revisions are immutable once written; changes are derived at ingest."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, JSONType, UTCDateTime
+
+
+class Article(Base):
+    __tablename__ = "article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    latest_revision_no: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_article_activity", "updated_at", "id"),)
+
+
+class Revision(Base):
+    __tablename__ = "revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    revision_no: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    # Per block [origin_revision, text_revision], carried forward at ingest.
+    provenance: Mapped[list[list[int]]] = mapped_column(JSONType)
+    original_body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed, as received
+    original_media_type: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source_revision_id: Mapped[str | None] = mapped_column(String(200))
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+    revert_of: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("article_id", "revision_no"),
+        Index("ix_revision_article_sha", "article_id", "content_sha256"),
+    )
+
+
+class Change(Base):
+    """The stored record of the diff of one revision against the previous one."""
+
+    __tablename__ = "change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("revision.id", ondelete="CASCADE"), unique=True
+    )
+    revision_no: Mapped[int] = mapped_column(Integer)
+    from_revision_no: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    kinds: Mapped[list[str]] = mapped_column(JSONType)
+    significance: Mapped[float] = mapped_column(Float)
+    record: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+    __table_args__ = (
+        Index("ix_change_feed", "received_at", "id"),
+        Index("ix_change_article_feed", "article_id", "received_at", "id"),
+    )
+
+
+class ChangeKind(Base):
+    """One row per (change, kind): lets the feed filter by kind through an index."""
+
+    __tablename__ = "change_kind"
+
+    change_id: Mapped[int] = mapped_column(
+        ForeignKey("change.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_change_kind_feed", "kind", "received_at", "change_id"),)
+
+
+class Receipt(Base):
+    """A processed request keyed by web-hook id or Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "receipt"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,84 @@
+"""Read use cases: articles, revisions, histories, provenance."""
+
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app import storage
+from app.errors import InvalidInput, NotFound
+from app.models import Article, Change, Revision
+from app.services.pagination import decode_cursor, decode_time_cursor, encode_cursor
+
+
+def require_article(session: Session, article_id: str) -> Article:
+    article = storage.get_article(session, article_id)
+    if article is None:
+        raise NotFound(f"No article with id '{article_id}'; publish a revision to create it.")
+    return article
+
+
+def parse_revision_ref(ref: str) -> int | None:
+    """'latest' → None; a positive integer → itself."""
+    if ref == "latest":
+        return None
+    if not ref.isdigit() or int(ref) < 1:
+        raise InvalidInput(f"revision: '{ref}' is not a revision number (1, 2, …) or 'latest'")
+    return int(ref)
+
+
+def require_revision(session: Session, article: Article, number: int | None) -> Revision:
+    number = article.latest_revision_no if number is None else number
+    revision = storage.get_revision(session, article.id, number) if number else None
+    if revision is None:
+        raise NotFound(
+            f"Article '{article.external_id}' has no revision {number}; "
+            f"it has revisions 1 to {article.latest_revision_no}."
+        )
+    return revision
+
+
+def list_articles(
+    session: Session, *, limit: int, cursor: str | None
+) -> tuple[Sequence[Article], str | None]:
+    rows = storage.list_articles(session, limit + 1, decode_time_cursor(cursor))
+    page = rows[:limit]
+    more = len(rows) > limit
+    return page, encode_cursor(page[-1].updated_at, page[-1].id) if more else None
+
+
+def list_revisions(
+    session: Session, article: Article, *, limit: int, cursor: str | None
+) -> tuple[list[tuple[Revision, Change | None]], str | None]:
+    after = 0
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, 1)
+        if not isinstance(after, int):
+            raise InvalidInput("cursor: not a cursor this API issued; pass next_cursor unchanged")
+    rows = list(storage.list_revisions(session, article.id, after, limit + 1))
+    page = rows[:limit]
+    more = len(rows) > limit
+    return page, encode_cursor(page[-1][0].revision_no) if more else None
+
+
+def history(session: Session, article: Article) -> list[tuple[Revision, Change | None]]:
+    return list(storage.list_revisions(session, article.id, 0, None))
+
+
+def original_body(revision: Revision) -> bytes:
+    return zlib.decompress(revision.original_body)
+
+
+def blame(revision: Revision) -> list[dict[str, Any]]:
+    return [
+        {"index": k, "kind": b["kind"], "text": b["text"], "origin_revision": origin,
+         "text_revision": text_rev}
+        for k, (b, (origin, text_rev)) in enumerate(
+            zip(revision.blocks, revision.provenance, strict=True)
+        )
+    ]
+
+
+def change_of(session: Session, revision: Revision) -> Change | None:
+    return storage.get_change(session, revision.id)

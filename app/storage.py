@@ -1,0 +1,194 @@
+"""All SQL lives here. Functions take a session and never commit."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import Article, Change, ChangeKind, Receipt, Revision
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def get_article(session: Session, external_id: str) -> Article | None:
+    return session.scalars(select(Article).where(Article.external_id == external_id)).first()
+
+
+def lock_article(session: Session, external_id: str, now: datetime) -> Article:
+    """The article row, created on first sight, locked for the rest of the transaction."""
+    session.execute(
+        _insert(session, Article)
+        .values(external_id=external_id, latest_revision_no=0, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["external_id"])
+    )
+    query = select(Article).where(Article.external_id == external_id).with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def next_revision_no(
+    session: Session, article: Article, now: datetime, title: str | None, url: str | None
+) -> int:
+    values: dict[str, Any] = {
+        "latest_revision_no": Article.latest_revision_no + 1,
+        "updated_at": now,
+    }
+    if title is not None:
+        values["title"] = title
+    if url is not None:
+        values["url"] = url
+    number = session.execute(
+        update(Article)
+        .where(Article.id == article.id)
+        .values(**values)
+        .returning(Article.latest_revision_no)
+    ).scalar_one()
+    session.refresh(article)
+    return int(number)
+
+
+def get_revision(session: Session, article_id: int, revision_no: int) -> Revision | None:
+    return session.scalars(
+        select(Revision).where(
+            Revision.article_id == article_id, Revision.revision_no == revision_no
+        )
+    ).first()
+
+
+def latest_revision_with_sha(
+    session: Session, article_id: int, sha256: str, before: int
+) -> int | None:
+    return session.scalar(
+        select(func.max(Revision.revision_no)).where(
+            Revision.article_id == article_id,
+            Revision.content_sha256 == sha256,
+            Revision.revision_no < before,
+        )
+    )
+
+
+def add(session: Session, *rows: Any) -> None:
+    session.add_all(rows)
+    session.flush()
+
+
+def add_change_kinds(session: Session, change: Change) -> None:
+    session.add_all(
+        ChangeKind(change_id=change.id, kind=kind, received_at=change.received_at)
+        for kind in change.kinds
+    )
+    session.flush()
+
+
+def list_articles(
+    session: Session, limit: int, after: tuple[datetime, int] | None
+) -> Sequence[Article]:
+    query = select(Article).order_by(Article.updated_at.desc(), Article.id.desc())
+    if after is not None:
+        at, ident = after
+        query = query.where(
+            or_(Article.updated_at < at, and_(Article.updated_at == at, Article.id < ident))
+        )
+    return session.scalars(query.limit(limit)).all()
+
+
+def list_revisions(
+    session: Session, article_id: int, after_no: int, limit: int | None
+) -> Sequence[tuple[Revision, Change | None]]:
+    query = (
+        select(Revision, Change)
+        .outerjoin(Change, Change.revision_id == Revision.id)
+        .where(Revision.article_id == article_id, Revision.revision_no > after_no)
+        .order_by(Revision.revision_no)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [(r, c) for r, c in session.execute(query).all()]
+
+
+def get_change(session: Session, revision_id: int) -> Change | None:
+    return session.scalars(select(Change).where(Change.revision_id == revision_id)).first()
+
+
+def list_changes(
+    session: Session,
+    *,
+    limit: int,
+    after: tuple[datetime, int] | None,
+    since: datetime | None,
+    until: datetime | None,
+    article_id: int | None,
+    kinds: Sequence[str],
+    min_significance: float | None,
+) -> Sequence[tuple[Change, str]]:
+    """The feed, newest first, keyset-paginated on (received_at, id)."""
+    query: Select[Any] = select(Change, Article.external_id).join(
+        Article, Article.id == Change.article_id
+    )
+    if kinds:
+        query = query.where(
+            exists().where(
+                ChangeKind.change_id == Change.id, ChangeKind.kind.in_(list(kinds))
+            )
+        )
+    if since is not None:
+        query = query.where(Change.received_at >= since)
+    if until is not None:
+        query = query.where(Change.received_at < until)
+    if article_id is not None:
+        query = query.where(Change.article_id == article_id)
+    if min_significance is not None:
+        query = query.where(Change.significance >= min_significance)
+    if after is not None:
+        at, ident = after
+        query = query.where(
+            or_(Change.received_at < at, and_(Change.received_at == at, Change.id < ident))
+        )
+    query = query.order_by(Change.received_at.desc(), Change.id.desc()).limit(limit)
+    return [(c, ext) for c, ext in session.execute(query).all()]
+
+
+def claim_receipt(
+    session: Session, key: str, request_sha256: str, now: datetime
+) -> Receipt | None:
+    """Claim `key` for this request; returns the earlier receipt if someone else holds it.
+
+    On PostgreSQL a concurrent claim of the same key waits here until the first
+    transaction ends, so a retry that arrives mid-flight replays its answer.
+    """
+    inserted = session.execute(
+        _insert(session, Receipt)
+        .values(key=key, request_sha256=request_sha256, status_code=0, response={},
+                created_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Receipt.key)
+    ).first()
+    if inserted is not None:
+        return None
+    return session.scalars(
+        select(Receipt).where(Receipt.key == key).execution_options(populate_existing=True)
+    ).one()
+
+
+def complete_receipt(
+    session: Session, key: str, status_code: int, response: dict[str, Any]
+) -> None:
+    session.execute(
+        update(Receipt)
+        .where(Receipt.key == key)
+        .values(status_code=status_code, response=response)
+    )
+
+
+def purge_receipts(session: Session, older_than: datetime) -> int:
+    result = session.execute(delete(Receipt).where(Receipt.created_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def schema_version(session: Session) -> str | None:
+    return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
