@@ -60,6 +60,15 @@ def _is_widget(node: LexborNode) -> bool:
     return bool(label) and _WIDGET.search(label) is not None
 
 
+def _prune(root: LexborNode) -> None:
+    """Remove non-content elements and chrome widgets, with everything inside them."""
+    for node in root.css(", ".join(_DROP_TAGS)):
+        node.decompose()
+    for node in root.css("[class], [id], [role], [aria-hidden], [hidden]"):
+        if node.tag not in ("html", "body", "article", "main") and _is_widget(node):
+            node.decompose()
+
+
 def _walk(node: LexborNode, out: list[tuple[str, str]], quote: bool) -> None:
     inline: list[str] = []
 
@@ -74,7 +83,7 @@ def _walk(node: LexborNode, out: list[tuple[str, str]], quote: bool) -> None:
         tag = child.tag
         if tag == "-text":
             inline.append(child.text_content or "")
-        elif tag in ("-comment", "!doctype") or tag in _DROP_TAGS or _is_widget(child):
+        elif tag in ("-comment", "!doctype"):
             pass
         elif tag == "br":
             inline.append("\n")
@@ -147,5 +156,6 @@ def parse_html(html: str, *, extract: bool | None = None) -> tuple[Block, ...]:
         root = tree.body or tree.root
     out: list[tuple[str, str]] = []
     if root is not None:
+        _prune(root)
         _walk(root, out, quote=False)
     return _blocks(out)

@@ -1,0 +1,125 @@
+"""Bad input gets an RFC 9457 problem that says what to fix, and nothing is stored."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status: int, *words: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == status
+    assert body["title"] and body["type"] and body["instance"] and body["code"]
+    for word in words:
+        assert word.lower() in body["detail"].lower(), body["detail"]
+    return body
+
+
+def nothing_stored(client: TestClient, article: str = "a") -> None:
+    assert client.get(f"/v1/articles/{article}").status_code == 404
+    assert client.get("/v1/articles").json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "words"),
+    [
+        (b'{"text": "unterminated', "application/json", 422, ["not valid JSON"]),
+        (b'{"title": "no text"}', "application/json", 422, ["exactly one of"]),
+        (b'{"text": "a", "html": "<p>b</p>"}', "application/json", 422, ["exactly one of"]),
+        (b'["text"]', "application/json", 422, ["object"]),
+        (b'{"text": 42}', "application/json", 422, ["text"]),
+        (b'{"text": "   \\n\\t "}', "application/json", 422, ["empty"]),
+        (b"   \n\n  ", "text/plain", 422, ["empty"]),
+        (b"", "text/plain", 422, ["empty"]),
+        (b"<script>x()</script><div class='share'>Share</div>", "text/html", 422, ["empty"]),
+        (b"caf\xe9 au lait", "text/plain", 422, ["utf-8"]),
+        (b'{"text": "caf\xe9"}', "application/json", 422, ["utf-8"]),
+        (b'{"text": "\\ud800 lone surrogate"}', "application/json", 422, ["surrogate"]),
+        (b'{"text": "ok", "title": "nul\\u0000"}', "application/json", 422, ["NUL"]),
+        (b'{"text": "ok", "metadata": {"k": "\\u0000"}}', "application/json", 422, ["NUL"]),
+        (b'{"text": "ok", "published_at": "yesterday"}', "application/json", 422,
+         ["published_at"]),
+        (b'{"text": "ok", "published_at": "2024-01-01T10:00:00"}', "application/json", 422,
+         ["timezone"]),
+        (b"text", "application/x-www-form-urlencoded", 415, ["Content-Type", "text/plain"]),
+        (b"text", "", 415, ["Content-Type"]),
+        (b"text", "text/plain; charset=klingon", 415, ["charset"]),
+    ],
+)
+def test_bad_bodies(client: TestClient, body: bytes, content_type: str, status: int,
+                    words: list[str]) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/v1/articles/a/revisions", content=body, headers=headers)
+    assert_problem(response, status, *words)
+    nothing_stored(client)
+
+
+def test_metadata_over_the_limit(client: TestClient) -> None:
+    response = client.post("/v1/articles/a/revisions",
+                           json={"text": "ok", "metadata": {"blob": "x" * 20_000}})
+    assert_problem(response, 422, "metadata", "bytes")
+    nothing_stored(client)
+
+
+def test_body_over_the_limit(client: TestClient) -> None:
+    response = client.post("/v1/articles/a/revisions", content=b"x" * (1024 * 1024 + 1),
+                           headers={"Content-Type": "text/plain"})
+    assert_problem(response, 413, "bytes")
+    nothing_stored(client)
+
+
+def test_streamed_body_over_the_limit(client: TestClient) -> None:
+    def chunks():
+        for _ in range(20):
+            yield b"y" * 65536
+
+    response = client.post("/v1/articles/a/revisions", content=chunks(),
+                           headers={"Content-Type": "text/plain"})
+    assert_problem(response, 413)
+    nothing_stored(client)
+
+
+@pytest.mark.parametrize("article_id", ["-starts-with-dash", "has space", "x" * 201, "a/b",
+                                        "é"])
+def test_invalid_article_ids(client: TestClient, article_id: str) -> None:
+    response = client.post(f"/v1/articles/{article_id}/revisions", content=b"Hello there.",
+                           headers={"Content-Type": "text/plain"})
+    assert response.status_code in (404, 422)  # a slash changes the route itself
+    if "/" not in article_id:
+        assert_problem(response, 422, "article_id")
+    nothing_stored(client)
+
+
+def test_longest_valid_article_id(client: TestClient) -> None:
+    article_id = "A" + "b.c_d~e:f-" * 19 + "123456789"
+    assert len(article_id) == 200
+    response = client.post(f"/v1/articles/{article_id}/revisions", content=b"Hello there.",
+                           headers={"Content-Type": "text/plain"})
+    assert response.status_code == 201
+
+
+def test_unknown_article_and_revision(client: TestClient) -> None:
+    assert_problem(client.get("/v1/articles/nope"), 404, "nope")
+    assert_problem(client.get("/v1/articles/nope/revisions"), 404)
+    client.post("/v1/articles/a/revisions", content=b"Hello there.",
+                headers={"Content-Type": "text/plain"})
+    assert_problem(client.get("/v1/articles/a/revisions/2"), 404, "revisions 1 to 1")
+    assert_problem(client.get("/v1/articles/a/revisions/0"), 422, "latest")
+    assert_problem(client.get("/v1/articles/a/revisions/first"), 422, "latest")
+    assert_problem(client.get("/v1/articles/a/diff"), 422, "from")
+    assert_problem(client.get("/v1/articles/a/diff", params={"from": 1, "to": 9}), 404)
+
+
+def test_bad_list_parameters(client: TestClient) -> None:
+    assert_problem(client.get("/v1/articles", params={"limit": 0}), 422, "limit")
+    assert_problem(client.get("/v1/articles", params={"limit": 501}), 422, "limit")
+    assert_problem(client.get("/v1/articles", params={"cursor": "garbage!"}), 422, "cursor")
+    assert_problem(client.get("/v1/changes", params={"kind": "nonsense"}), 422, "kind")
+    assert_problem(client.get("/v1/changes", params={"since": "noon"}), 422, "since")
+
+
+def test_unknown_route_and_method(client: TestClient) -> None:
+    assert_problem(client.get("/v2/nothing"), 404, "no route")
+    assert_problem(client.delete("/v1/articles"), 405)

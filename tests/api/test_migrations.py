@@ -1,0 +1,28 @@
+"""Migrations run both ways and match the models."""
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from app.db import Base, create_db_engine
+from tests.conftest import alembic_config
+
+
+def test_models_match_migrations(database_url: str) -> None:
+    engine = create_db_engine(database_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == [], "models changed without a migration: alembic revision --autogenerate"
+
+
+def test_downgrade_and_upgrade(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    engine = create_db_engine(url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    command.upgrade(config, "head")

@@ -1,0 +1,95 @@
+"""End to end through the real server: the Dockerfile's entry command, many workers."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WRITERS = 50
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "4",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
+    log = (tmp_path / "server.log").open("wb")
+    proc = subprocess.Popen(["bin/serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not become ready:\n{(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_entry_command_migrates_and_serves(server: str) -> None:
+    assert httpx.get(f"{server}/healthz").json() == {"status": "ok", "database": None,
+                                                      "migration": None}
+    ready = httpx.get(f"{server}/readyz").json()
+    assert ready["status"] == "ok" and ready["migration"]
+
+
+def test_concurrent_publishes_get_gapless_numbers(server: str) -> None:
+    def publish(k: int) -> httpx.Response:
+        text = f"Breaking: update number {k} on the storm.\n\nOfficials said {k} homes lost power."
+        return httpx.post(f"{server}/v1/articles/storm/revisions", json={"text": text},
+                          timeout=60)
+
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        responses = list(pool.map(publish, range(WRITERS)))
+    assert [r.status_code for r in responses] == [201] * WRITERS, [r.text for r in responses
+                                                                   if r.status_code != 201]
+    acknowledged = sorted(r.json()["revision"] for r in responses)
+    assert acknowledged == list(range(1, WRITERS + 1))
+    listed = []
+    cursor = None
+    while True:
+        params = {"limit": 20} | ({"cursor": cursor} if cursor else {})
+        page = httpx.get(f"{server}/v1/articles/storm/revisions", params=params).json()
+        listed += [item["revision"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert listed == list(range(1, WRITERS + 1))
+    for r in responses:
+        got = httpx.get(f"{server}{r.headers['location']}")
+        assert got.status_code == 200
+        assert got.json()["content_sha256"] == r.json()["content_sha256"]
+    history = httpx.get(f"{server}/v1/articles/storm/history").json()["items"]
+    assert all(h["change"]["from_revision"] == h["revision"] - 1 for h in history[1:])
