@@ -24,6 +24,7 @@ from app.engine.blocks import Block, family, parse_text
 __all__ = ["Diff", "Entry", "Section", "apply_diff", "compare", "with_context"]
 
 _WORD = re.compile(r"\w+")
+_IN_PLACE = ("equal", "modify", "split", "merge")
 _MIRROR_OP = {"insert": "delete", "delete": "insert", "split": "merge", "merge": "split"}
 
 
@@ -180,10 +181,19 @@ def _layout(
             out.append(Entry("delete", old[i].kind, i, None, old[i].text, None))
             d += 1
 
+    # The old index of the next in-place block at or after each new position:
+    # deletions of a replaced region are shown before its insertions.
+    next_anchor = [len(old) + 1] * (len(new) + 1)
+    for j in range(len(new) - 1, -1, -1):
+        anchors = [e.old_index for e in at_new.get(j, ())
+                   if e.op in _IN_PLACE and e.old_index is not None]
+        next_anchor[j] = min(anchors) if anchors else next_anchor[j + 1]
     for j in range(len(new)):
         for entry in sorted(at_new.get(j, []), key=lambda e: e.old_index or 0):
-            if entry.op in ("equal", "modify", "split", "merge") and entry.old_index is not None:
+            if entry.op in _IN_PLACE and entry.old_index is not None:
                 flush(entry.old_index)
+            elif entry.op == "insert":
+                flush(next_anchor[j])
             out.append(entry)
     flush(len(old) + 1)
     return out
