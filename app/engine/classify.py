@@ -103,14 +103,19 @@ def is_boilerplate(line: str) -> bool:
     return bool(core) and _CHROME.match(core) is not None
 
 
+# A lower-case letter directly followed by Upper+lower: where a heading may be
+# glued to its paragraph. Latin letters (with accents) only, which is what the
+# rules below were measured on.
+_GLUE = re.compile(r"[a-zß-öø-ÿ](?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])")
+
+
 def _glue_points(text: str) -> list[int]:
-    """Positions p where a lower-case letter is directly followed by Upper+lower."""
-    limit = min(len(text) - 1, MAX_HEADING_CHARS + 1)
-    return [
-        p
-        for p in range(1, limit)
-        if text[p].isupper() and text[p - 1].islower() and text[p + 1].islower()
-    ]
+    """Positions p where a lower-case letter is directly followed by Upper+lower.
+
+    >>> _glue_points("Energy allianceNoting that")
+    [15]
+    """
+    return [m.end() for m in _GLUE.finditer(text, 0, MAX_HEADING_CHARS + 2)]
 
 
 def split_glued_heading(text: str) -> tuple[str, str] | None:

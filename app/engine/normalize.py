@@ -13,13 +13,21 @@ import unicodedata
 
 __all__ = ["join_hard_wraps", "normalize_text", "split_paragraphs"]
 
-# Spaces that render like a space (NBSP, thin, figure, ideographic…) and tabs.
-_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
-# Characters that render as nothing: zero-width spaces/joiners, BOM, soft hyphen.
-_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-# C0 controls other than newline; vertical tab and form feed count as line breaks.
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Single characters mapped in one str.translate pass: spaces that render like a
+# space (NBSP, thin, figure, ideographic…) and tabs become a space; characters
+# that render as nothing (zero-width spaces and joiners, BOM, soft hyphen) and
+# C0 controls vanish; other line and paragraph separators become newlines.
+_TABLE = {c: " " for c in [0x09, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000]}
+_TABLE |= dict.fromkeys([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xAD, 0x7F,
+                         *range(0x00, 0x09), *range(0x0E, 0x20)])
+_TABLE |= {0x0B: "\n", 0x0C: "\n", 0x85: "\n", 0x2028: "\n", 0x2029: "\n\n"}
+_ODD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_TABLE)) + "]")
+
+
+def _fix_char(match: re.Match[str]) -> str:
+    return _TABLE[ord(match.group())] or ""
 _MULTISPACE = re.compile(r" {2,}")
+_LINE_EDGES = re.compile(r" ?\n ?")
 _BLANK_LINES = re.compile(r"\n[ ]*\n\s*")
 
 # A line that ends like a sentence (or a quoted sentence) is a whole paragraph
@@ -34,13 +42,17 @@ def normalize_text(text: str) -> str:
     'Café opens\\nat noon'
     """
     text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = text.replace("\x0b", "\n").replace("\x0c", "\n").replace("\x85", "\n")
-    text = _CONTROLS.sub("", _INVISIBLE.sub("", text))
-    text = _SPACES.sub(" ", text)
-    lines = (_MULTISPACE.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(lines).strip("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # One pass for every single-character fix: breaks, spaces, invisibles. The
+    # regex finds the (usually few) characters; str.translate with a dict table
+    # would look up every character of the text instead.
+    text = _ODD.sub(_fix_char, text)
+    if "  " in text:
+        text = _MULTISPACE.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = _LINE_EDGES.sub("\n", text)
+    return text.strip()
 
 
 def join_hard_wraps(paragraph: str) -> str:

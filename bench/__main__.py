@@ -1,0 +1,132 @@
+"""make bench: the engine against plain diff-match-patch, side by side in one run.
+
+Pairs: the seeds; 5 KB, 100 KB and 1 MB texts made of consecutive real
+revisions from the digital.gov corpus laid end to end (so the edits are the
+real ones authors made); and two unrelated 1 MB texts (disjoint halves of the
+corpus sentences). For each pair the median
+wall time of app.engine.compare (parse + align + inline + roll-up) and of plain
+diff_main + diff_cleanupSemantic on the same whole texts (library defaults,
+Diff_Timeout = 1 s), and their ratio.
+"""
+
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from diff_match_patch import diff_match_patch
+
+from app.engine import compare
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus" / "digitalgov-news.jsonl"
+SEEDS = ROOT / "tests" / "fixtures"
+GOALS = {"5KB": ("ms", 5.0), "100KB": ("ratio", 0.35), "1MB": ("ratio", 0.10),
+         "1MB-unrelated": ("ms", 1000.0)}
+
+
+def corpus_pairs() -> list[tuple[str, str]]:
+    """Consecutive real revisions from the digital.gov corpus, as plain text."""
+    from app.engine import parse_markdown
+
+    def plain(markdown: str) -> str:
+        return "\n\n".join(b.text for b in parse_markdown(markdown))
+
+    pairs = []
+    for line in CORPUS.open(encoding="utf-8"):
+        versions = json.loads(line)["versions"]
+        for before, after in zip(versions, versions[1:]):
+            pairs.append((plain(before["body"]), plain(after["body"])))
+    return pairs
+
+
+def concatenated(pairs: list[tuple[str, str]], size: int, start: int) -> tuple[str, str]:
+    """Old and new texts of about `size` bytes each: real revision pairs end to end."""
+    old: list[str] = []
+    new: list[str] = []
+    total = 0
+    k = start
+    while total < size:
+        a, b = pairs[k % len(pairs)]
+        # Tag each copy so repeated articles stay distinct paragraphs.
+        tag = f"[{k}] "
+        old.append(tag + a.replace("\n\n", "\n\n" + tag))
+        new.append(tag + b.replace("\n\n", "\n\n" + tag))
+        total += len(a)
+        k += 1
+    return "\n\n".join(old), "\n\n".join(new)
+
+
+def unrelated(size: int, rng: random.Random) -> tuple[str, str]:
+    """Two texts sharing no paragraph: disjoint halves of the corpus sentences, shuffled."""
+    from app.engine import parse_markdown
+
+    sentences: set[str] = set()
+    for line in CORPUS.open(encoding="utf-8"):
+        for version in json.loads(line)["versions"]:
+            for block in parse_markdown(version["body"]):
+                sentences.update(re.split(r"(?<=[.!?])\s+", block.text))
+    pool = sorted(s for s in sentences if len(s) > 30)
+    halves = pool[: len(pool) // 2], pool[len(pool) // 2 :]
+    texts = []
+    for half in halves:
+        paragraphs, total = [], 0
+        while total < size:
+            para = " ".join(rng.choice(half) for _ in range(rng.randint(2, 4)))
+            paragraphs.append(para)
+            total += len(para) + 2
+        texts.append("\n\n".join(paragraphs))
+    return texts[0], texts[1]
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def plain_dmp(a: str, b: str) -> None:
+    dmp = diff_match_patch()
+    diffs = dmp.diff_main(a, b)
+    dmp.diff_cleanupSemantic(diffs)
+
+
+def main() -> int:
+    rng = random.Random(20261130)
+    real = corpus_pairs()
+    pairs: dict[str, tuple[str, str]] = {
+        "seeds": ((SEEDS / "putin-china.r1.txt").read_text(),
+                  (SEEDS / "putin-china.r2.txt").read_text()),
+    }
+    for name, size, start in (("5KB", 5_000, 7), ("100KB", 100_000, 40),
+                              ("1MB", 1_000_000, 0)):
+        pairs[name] = concatenated(real, size, start)
+    pairs["1MB-unrelated"] = unrelated(1_000_000, rng)
+    repeats = {"seeds": 50, "5KB": 50, "100KB": 15, "1MB": 5, "1MB-unrelated": 3}
+    print(f"{'pair':<15}{'size':>10}{'engine ms':>12}{'plain dmp ms':>14}{'ratio':>8}  goal")
+    failed = False
+    for name, (a, b) in pairs.items():
+        engine = median_ms(lambda a=a, b=b: compare(a, b), repeats[name])
+        plain = median_ms(lambda a=a, b=b: plain_dmp(a, b), max(1, repeats[name] // 3))
+        ratio = engine / plain if plain else float("nan")
+        goal = GOALS.get(name)
+        verdict = ""
+        if goal:
+            kind, limit = goal
+            ok = (engine < limit) if kind == "ms" else (ratio <= limit)
+            failed |= not ok
+            verdict = f"{'ok' if ok else 'MISSED'} ({'<' if kind == 'ms' else '≤'}{limit}"
+            verdict += " ms)" if kind == "ms" else "×)"
+        print(f"{name:<15}{len(a) + len(b):>10}{engine:>12.2f}{plain:>14.2f}{ratio:>8.3f}  {verdict}")
+    return 1 if failed and "--strict" in sys.argv else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
