@@ -1,0 +1,59 @@
+"""The diff endpoints: stored revisions in three formats, and ad-hoc texts."""
+
+from fastapi.testclient import TestClient
+
+
+def publish(client: TestClient, article: str, text: str) -> None:
+    r = client.post(f"/v1/articles/{article}/revisions", content=text.encode(),
+                    headers={"Content-Type": "text/plain"})
+    assert r.status_code in (200, 201), r.text
+
+
+def test_seed_diff_over_http(client: TestClient, seeds) -> None:
+    publish(client, "putin-china", seeds[0])
+    publish(client, "putin-china", seeds[1])
+    d = client.get("/v1/articles/putin-china/diff").json()
+    assert (d["from_revision"], d["to_revision"]) == (1, 2)
+    s = d["summary"]
+    assert (s["paragraphs_removed"], s["paragraphs_added"], s["paragraphs_modified"],
+            s["paragraphs_moved"], s["paragraphs_unchanged"]) == (1, 0, 0, 0, 15)
+    assert [(x["op"], x["heading"]) for x in d["sections"]] == [("delete", "Energy alliance")]
+    changed = [(b["op"], b["kind"], b["old_text"]) for b in d["blocks"] if b["op"] != "equal"]
+    assert ("delete", "heading", "Putin’s China visit") in changed
+    assert ("delete", "boilerplate", "COMMents") in changed
+    assert ("delete", "boilerplate", "SHARE") in changed
+    assert len(changed) == 5
+    back = client.get("/v1/articles/putin-china/diff", params={"from": 2, "to": 1}).json()
+    assert back["summary"]["paragraphs_added"] == 1
+    assert [(x["op"], x["heading"]) for x in back["sections"]] == [("insert", "Energy alliance")]
+
+
+def test_formats_context_and_etag(client: TestClient, seeds) -> None:
+    publish(client, "p", seeds[0])
+    publish(client, "p", seeds[1])
+    unified = client.get("/v1/articles/p/diff", params={"format": "unified", "context": 0})
+    assert unified.headers["content-type"].startswith("text/plain")
+    assert "--- p r1" in unified.text and "- [heading] Energy alliance" in unified.text
+    assert "Before leaving Moscow" not in unified.text
+    html = client.get("/v1/articles/p/diff", params={"format": "html"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert '<h3 class="diff-delete block-heading"' in html.text
+    compact = client.get("/v1/articles/p/diff", params={"context": 1}).json()
+    assert 5 < len(compact["blocks"]) < 20
+    etag = html.headers["etag"]
+    again = client.get("/v1/articles/p/diff", params={"format": "html"},
+                       headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert client.get("/v1/articles/p/diff", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_post_diff(client: TestClient) -> None:
+    r = client.post("/v1/diff", json={"old": "Rates rose 5%.\n\nMarkets fell.",
+                                      "new": "Rates rose 6%.\n\nMarkets fell."})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["summary"]["paragraphs_modified"] == 1
+    assert body["blocks"][0]["inline"] == [
+        {"op": "equal", "text": "Rates rose "}, {"op": "delete", "text": "5"},
+        {"op": "insert", "text": "6"}, {"op": "equal", "text": "%."}]
+    assert client.post("/v1/diff", json={"old": "x"}).status_code == 422
