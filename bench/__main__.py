@@ -23,7 +23,7 @@ from diff_match_patch import diff_match_patch
 from app.engine import compare
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "digitalgov-news.jsonl"
+CORPUS = ROOT / "tests" / "fixtures" / "corpus" / "digitalgov-news.jsonl"
 SEEDS = ROOT / "tests" / "fixtures"
 GOALS = {"5KB": ("ms", 5.0), "100KB": ("ratio", 0.35), "1MB": ("ratio", 0.10),
          "1MB-unrelated": ("ms", 1000.0)}
