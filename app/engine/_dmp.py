@@ -1,12 +1,17 @@
 """The only module that imports diff_match_patch.
 
-Public API: word_diff, char_diff, Segment.
+Public API: word_diff, char_diff, Segment, MAX_DIFF_CELLS.
 
 Word mode follows the diff-match-patch wiki: map each token to one character,
-diff the character strings, map back, then run semantic cleanup. Diff_Timeout
-is 0 so results never depend on machine speed; instead, the input of each
-call is bounded (common prefix and suffix trimmed first, and a middle that is
-too large for an exact diff is reported as one replacement).
+diff the character strings, map back, then run semantic cleanup.
+
+Determinism: Diff_Timeout stays 0, so diff_main never stops at a deadline and
+results never depend on machine speed. The library ties its half-match
+speed-up to a positive timeout; _Differ re-enables half-match alone (it is a
+pure function of its inputs). Cost is bounded instead by the input: the
+common prefix and suffix are trimmed first (at whitespace, before
+tokenizing), and a middle too large for an exact diff is reported as one
+replacement.
 """
 
 import re
@@ -30,25 +35,24 @@ class Segment(NamedTuple):
     text: str
 
 
-def _dmp() -> diff_match_patch:
-    dmp = diff_match_patch()
-    dmp.Diff_Timeout = 0
-    return dmp
+class _Differ(diff_match_patch):
+    """diff_match_patch without a deadline but with the half-match speed-up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.Diff_Timeout = 0
+
+    def diff_halfMatch(self, text1: str, text2: str) -> list[str] | None:
+        # The parent returns None unless Diff_Timeout > 0. The flag is only read
+        # there, and each call gets its own instance, so flipping it is safe.
+        self.Diff_Timeout = 1.0
+        try:
+            return super().diff_halfMatch(text1, text2)
+        finally:
+            self.Diff_Timeout = 0
 
 
-_DMP = _dmp()
-
-
-def _trim(a: list[str] | str, b: list[str] | str) -> tuple[int, int]:
-    """Lengths of the common prefix and (non-overlapping) common suffix."""
-    n = min(len(a), len(b))
-    pre = 0
-    while pre < n and a[pre] == b[pre]:
-        pre += 1
-    suf = 0
-    while suf < n - pre and a[-1 - suf] == b[-1 - suf]:
-        suf += 1
-    return pre, suf
+_COMMON = diff_match_patch()
 
 
 def _merge(segments: list[Segment]) -> list[Segment]:
@@ -64,18 +68,36 @@ def _merge(segments: list[Segment]) -> list[Segment]:
     return out
 
 
-def _diff_middle(a: str, b: str, decode: list[str] | None) -> list[Segment]:
+def _diff_middle(a: str, b: str, table: list[str] | None) -> list[Segment]:
     if not a or not b or len(a) * len(b) > MAX_DIFF_CELLS:
-        return [Segment("delete", _decode(a, decode)), Segment("insert", _decode(b, decode))]
-    diffs = _DMP.diff_main(a, b, False)
-    _DMP.diff_cleanupSemantic(diffs)
-    return [Segment(_OPS[op], _decode(text, decode)) for op, text in diffs]
+        return [Segment("delete", _decode(a, table)), Segment("insert", _decode(b, table))]
+    differ = _Differ()
+    diffs = differ.diff_main(a, b, False)
+    differ.diff_cleanupSemantic(diffs)
+    return [Segment(_OPS[op], _decode(text, table)) for op, text in diffs]
 
 
 def _decode(chars: str, table: list[str] | None) -> str:
     if table is None:
         return chars
-    return "".join(table[ord(c)] for c in chars)
+    return "".join([table[ord(c)] for c in chars])
+
+
+def _trim_at_spaces(old: str, new: str) -> tuple[int, int]:
+    """Common prefix and suffix lengths, cut at whitespace so no word is split.
+
+    >>> _trim_at_spaces("the old bridge", "the new bridge")
+    (4, 7)
+    """
+    pre = _COMMON.diff_commonPrefix(old, new)
+    if pre < len(old) or pre < len(new):
+        pre = max(old.rfind(" ", 0, pre), old.rfind("\n", 0, pre)) + 1
+    suf = _COMMON.diff_commonSuffix(old[pre:], new[pre:])
+    if suf:
+        start = len(old) - suf
+        cut = [k for k in (old.find(" ", start), old.find("\n", start)) if k >= 0]
+        suf = len(old) - min(cut) if cut else 0
+    return pre, suf
 
 
 def word_diff(old: str, new: str) -> list[Segment]:
@@ -86,26 +108,16 @@ def word_diff(old: str, new: str) -> list[Segment]:
     """
     if old == new:
         return _merge([Segment("equal", old)])
-    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
-    pre, suf = _trim(a, b)
-    mid_a, mid_b = a[pre : len(a) - suf], b[pre : len(b) - suf]
-    table: list[str] = []
+    pre, suf = _trim_at_spaces(old, new)
+    mid_a = _TOKEN.findall(old[pre : len(old) - suf])
+    mid_b = _TOKEN.findall(new[pre : len(new) - suf])
+    # Tokens to characters: code points in order of first appearance.
     index: dict[str, int] = {}
-
-    def encode(tokens: list[str]) -> str:
-        out = []
-        for tok in tokens:
-            code = index.get(tok)
-            if code is None:
-                code = index[tok] = len(table)
-                table.append(tok)
-            out.append(chr(code))
-        return "".join(out)
-
-    middle = _diff_middle(encode(mid_a), encode(mid_b), table)
-    head = Segment("equal", "".join(a[:pre]))
-    tail = Segment("equal", "".join(a[len(a) - suf :]))
-    return _merge([head, *middle, tail])
+    code_a = "".join([chr(index.setdefault(t, len(index))) for t in mid_a])
+    code_b = "".join([chr(index.setdefault(t, len(index))) for t in mid_b])
+    table = list(index)
+    middle = _diff_middle(code_a, code_b, table)
+    return _merge([Segment("equal", old[:pre]), *middle, Segment("equal", old[len(old) - suf :])])
 
 
 def char_diff(old: str, new: str) -> list[Segment]:
@@ -116,7 +128,8 @@ def char_diff(old: str, new: str) -> list[Segment]:
     """
     if old == new:
         return _merge([Segment("equal", old)])
-    pre, suf = _trim(old, new)
+    pre = _COMMON.diff_commonPrefix(old, new)
+    suf = _COMMON.diff_commonSuffix(old[pre:], new[pre:])
     middle = _diff_middle(old[pre : len(old) - suf], new[pre : len(new) - suf], None)
     return _merge([Segment("equal", old[:pre]), *middle,
                    Segment("equal", old[len(old) - suf :])])

@@ -31,6 +31,9 @@ from typing import NamedTuple
 
 from app.engine.blocks import Block, family
 
+_FAMILY_OF = {k: family(k) for k in ("heading", "boilerplate", "paragraph", "list_item", "quote",
+                                     "caption")}
+
 __all__ = [
     "MODIFY_THRESHOLD",
     "MOVE_THRESHOLD",
@@ -121,17 +124,17 @@ def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def _unique_anchors(
     a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int
 ) -> list[tuple[int, int]]:
+    """Patience anchors: keys occurring once on each side, longest in-order run of them."""
     count_a = Counter(a[alo:ahi])
-    pos_b: dict[Hashable, int] = {}
-    count_b: Counter[Hashable] = Counter()
-    for j in range(blo, bhi):
-        count_b[b[j]] += 1
-        pos_b[b[j]] = j
+    count_b = Counter(b[blo:bhi])
+    pos_b = {key: j for j, key in enumerate(b[blo:bhi], blo)}
     pairs = [
-        (i, pos_b[a[i]])
-        for i in range(alo, ahi)
-        if count_a[a[i]] == 1 and count_b.get(a[i]) == 1
+        (i, pos_b[key])
+        for i, key in enumerate(a[alo:ahi], alo)
+        if count_a[key] == 1 and count_b.get(key) == 1
     ]
+    if all(p[1] < q[1] for p, q in zip(pairs, pairs[1:])):
+        return pairs  # already in order: the usual case
     return _lis(pairs)
 
 
@@ -203,8 +206,16 @@ class _Side:
 
     def __init__(self, blocks: Sequence[Block]) -> None:
         self.blocks = blocks
-        self.families = [family(b.kind) for b in blocks]
+        self.families = [_FAMILY_OF.get(b.kind, "paragraph") for b in blocks]
         self._words: dict[int, frozenset[str]] = {}
+
+    def keys(self) -> list[str]:
+        """Alignment keys: the text, tagged with the family unless it is a paragraph.
+
+        Plain strings (whose hashes Python caches) keep matching fast.
+        """
+        return [b.text if f == "paragraph" else f"{f}\x00{b.text}"
+                for f, b in zip(self.families, self.blocks, strict=True)]
 
     def words(self, i: int) -> frozenset[str]:
         w = self._words.get(i)
@@ -354,10 +365,10 @@ def _regions(
 def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> list[Pair]:
     """Align two block sequences; every block appears in exactly one Pair."""
     old, new = _Side(old_blocks), _Side(new_blocks)
-    old_keys = [(f, b.text) for f, b in zip(old.families, old_blocks, strict=True)]
-    new_keys = [(f, b.text) for f, b in zip(new.families, new_blocks, strict=True)]
+    old_keys, new_keys = old.keys(), new.keys()
     matches = match_equal(old_keys, new_keys)
-    pairs = [Pair("equal", (i,), (j,), 1.0) for i, j in matches]
+    make = Pair._make
+    pairs = [make(("equal", (i,), (j,), 1.0)) for i, j in matches]
     regions = _regions(matches, len(old_blocks), len(new_blocks))
     free_old = {i for r, _ in regions for i in r}
     free_new = {j for _, r in regions for j in r}
@@ -379,6 +390,16 @@ def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> li
         olds = [i for i in old_range if i in free_old]
         news = [j for j in new_range if j in free_new]
         if not olds or not news:
+            continue
+        if len(olds) == 1 and len(news) == 1:
+            # The common case, one block edited in place: no split or merge possible.
+            i, j = olds[0], news[0]
+            if old.families[i] == new.families[j]:
+                score = dice(old.words(i), new.words(j))
+                if score >= MODIFY_THRESHOLD:
+                    pairs.append(Pair("modify", (i,), (j,), score))
+                    free_old.discard(i)
+                    free_new.discard(j)
             continue
         cands = _candidates(old, new, olds, news)
         for pair in _find_splits(old, new, olds, news, cands):

@@ -14,7 +14,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from app.engine.classify import is_boilerplate, looks_like_heading, split_glued_heading
+from app.engine.classify import (
+    glue_candidates,
+    is_boilerplate,
+    looks_like_heading,
+    split_glued_heading,
+)
 from app.engine.normalize import normalize_text, split_paragraphs
 
 __all__ = [
@@ -77,12 +82,14 @@ def make_document(blocks: Iterable[Block]) -> Document:
 def _pieces(paragraphs: Sequence[str]) -> list[tuple[str, bool]]:
     """(text, is_explicit_heading) for each paragraph, glued headings split off."""
     pieces: list[tuple[str, bool]] = []
-    for para in paragraphs:
-        marked = _MARKDOWN_HEADING.match(para)
-        if marked:
-            pieces.append((marked.group(1).strip(), True))
-            continue
-        glued = split_glued_heading(para)
+    candidates = glue_candidates(paragraphs)
+    for k, para in enumerate(paragraphs):
+        if para[0] == "#":
+            marked = _MARKDOWN_HEADING.match(para)
+            if marked:
+                pieces.append((marked.group(1).strip(), True))
+                continue
+        glued = split_glued_heading(para) if k in candidates else None
         if glued:
             pieces.append((glued[0], True))
             pieces.append((glued[1], False))

@@ -10,8 +10,11 @@ breaking ordinary words with inner capitals (YouTube, iPhone, McDonald's).
 """
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import accumulate
 
-__all__ = ["is_boilerplate", "looks_like_heading", "split_glued_heading"]
+__all__ = ["glue_candidates", "is_boilerplate", "looks_like_heading", "split_glued_heading"]
 
 MAX_HEADING_WORDS = 12
 MAX_HEADING_CHARS = 100
@@ -79,8 +82,10 @@ def looks_like_heading(line: str) -> bool:
     >>> looks_like_heading("“We will win”")
     False
     """
+    if len(line) > MAX_HEADING_CHARS + 20:
+        return False  # most paragraphs: decided without any string work
     line = line.strip()
-    if not line or len(line) > MAX_HEADING_CHARS or len(line.split()) > MAX_HEADING_WORDS:
+    if not line or len(line) > MAX_HEADING_CHARS or line.count(" ") >= MAX_HEADING_WORDS:
         return False
     if line[0] in _QUOTE_START or line[-1] in _NOT_HEADING_END:
         return False
@@ -107,6 +112,24 @@ def is_boilerplate(line: str) -> bool:
 # glued to its paragraph. Latin letters (with accents) only, which is what the
 # rules below were measured on.
 _GLUE = re.compile(r"[a-zß-öø-ÿ](?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])")
+
+
+def glue_candidates(paragraphs: Sequence[str]) -> set[int]:
+    """Indices of paragraphs with a possible glue point near their start.
+
+    One regex pass over the joined text instead of one search per paragraph:
+    glue points are rare, and a per-paragraph search costs more than the scan.
+
+    >>> sorted(glue_candidates(["Energy allianceNoting that…", "Plain text.", "A YouTube clip."]))
+    [0, 2]
+    """
+    starts = list(accumulate((len(p) + 1 for p in paragraphs), initial=0))
+    hits = set()
+    for m in _GLUE.finditer("\n".join(paragraphs)):
+        k = bisect_right(starts, m.start()) - 1
+        if m.start() - starts[k] < MAX_HEADING_CHARS + 1:
+            hits.add(k)
+    return hits
 
 
 def _glue_points(text: str) -> list[int]:

@@ -15,7 +15,7 @@ asked for the other one.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.engine._dmp import Segment, char_diff, word_diff
 from app.engine.align import Pair, align_blocks
@@ -24,13 +24,11 @@ from app.engine.blocks import Block, family, parse_text
 __all__ = ["Diff", "Entry", "Section", "apply_diff", "compare", "with_context"]
 
 _WORD = re.compile(r"\w+")
-_IN_PLACE = ("equal", "modify", "split", "merge")
 _MIRROR_OP = {"insert": "delete", "delete": "insert", "split": "merge", "merge": "split"}
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One line of the diff in reading order."""
+class Entry(NamedTuple):
+    """One line of the diff in reading order (a tuple: thousands are built per diff)."""
 
     op: str
     kind: str
@@ -112,8 +110,14 @@ def _mirror_inline(segments: Sequence[Segment]) -> tuple[Segment, ...]:
     return tuple(Segment(swap[s.op], s.text) for s in segments)
 
 
-def _orientation(blocks: Sequence[Block]) -> list[tuple[str, str]]:
-    return [(b.kind, b.text) for b in blocks]
+def _flipped(old: Sequence[Block], new: Sequence[Block]) -> bool:
+    """Whether `old` sorts after `new` by (kind, text): the canonical orientation test."""
+    for a, b in zip(old, new):
+        if a.text != b.text:
+            return a.text > b.text
+        if a.kind != b.kind:
+            return a.kind > b.kind
+    return len(old) > len(new)
 
 
 def _inline_diffs(
@@ -139,63 +143,58 @@ def _layout(
 ) -> list[Entry]:
     """Reading order: the new document's order, deleted blocks at their old place.
 
-    Deleted blocks are flushed before the next block that stayed in place
-    (equal, modify, split, merge) with a larger old index; moved blocks are
-    not anchors, because their old place is elsewhere.
+    A deleted block is shown before the next block that stayed in place
+    (equal, modify, split, merge) with a larger old index, and before the
+    insertions of its own replaced region; moved blocks are not anchors,
+    because their old place is elsewhere.
     """
-    at_new: dict[int, list[Entry]] = {}
+    at_new: list[list[Entry]] = [[] for _ in new]
+    anchor = [len(old)] * (len(new) + 1)  # old index of the in-place block at j
     deleted = []
     for p in pairs:
-        if p.op == "delete":
-            i = p.old[0]
-            deleted.append(i)
-            continue
-        seg = inline.get(p)
-        if p.op == "merge":
+        op = p.op
+        if op == "delete":
+            deleted.append(p.old[0])
+        elif op == "equal":
+            i, j = p.old[0], p.new[0]
+            text = new[j].text
+            at_new[j].append(Entry("equal", new[j].kind, i, j, text, text))
+            anchor[j] = i
+        elif op == "insert":
+            j = p.new[0]
+            at_new[j].append(Entry("insert", new[j].kind, None, j, None, new[j].text))
+        elif op == "merge":
+            j = p.new[0]
+            seg = inline.get(p)
             for i in p.old:
-                at_new.setdefault(p.new[0], []).append(
-                    Entry("merge", new[p.new[0]].kind, i, p.new[0], old[i].text,
-                          new[p.new[0]].text, seg)
-                )
-            continue
-        for j in p.new:
-            i = p.old[0] if p.old else None
-            entry = Entry(
-                p.op,
-                new[j].kind,
-                i,
-                j,
-                old[i].text if i is not None else None,
-                new[j].text,
-                seg if p.op in ("modify", "move") else None,
-            )
-            at_new.setdefault(j, []).append(entry)
+                at_new[j].append(Entry("merge", new[j].kind, i, j, old[i].text, new[j].text, seg))
+            anchor[j] = min(p.old)
+        else:  # modify, move, split
+            i = p.old[0]
+            seg = inline.get(p) if op != "split" else None
+            for j in p.new:
+                at_new[j].append(Entry(op, new[j].kind, i, j, old[i].text, new[j].text, seg))
+                if op != "move":
+                    anchor[j] = min(anchor[j], i)
+    # The next in-place old index at or after each new position, for insertions.
+    for j in range(len(new) - 1, -1, -1):
+        if anchor[j] == len(old):
+            anchor[j] = anchor[j + 1]
     deleted.sort()
     out: list[Entry] = []
     d = 0
-
-    def flush(upto: int) -> None:
-        nonlocal d
-        while d < len(deleted) and deleted[d] < upto:
-            i = deleted[d]
-            out.append(Entry("delete", old[i].kind, i, None, old[i].text, None))
-            d += 1
-
-    # The old index of the next in-place block at or after each new position:
-    # deletions of a replaced region are shown before its insertions.
-    next_anchor = [len(old) + 1] * (len(new) + 1)
-    for j in range(len(new) - 1, -1, -1):
-        anchors = [e.old_index for e in at_new.get(j, ())
-                   if e.op in _IN_PLACE and e.old_index is not None]
-        next_anchor[j] = min(anchors) if anchors else next_anchor[j + 1]
-    for j in range(len(new)):
-        for entry in sorted(at_new.get(j, []), key=lambda e: e.old_index or 0):
-            if entry.op in _IN_PLACE and entry.old_index is not None:
-                flush(entry.old_index)
-            elif entry.op == "insert":
-                flush(next_anchor[j])
-            out.append(entry)
-    flush(len(old) + 1)
+    for j, entries in enumerate(at_new):
+        if d < len(deleted) and deleted[d] < anchor[j]:
+            first = entries[0]
+            if first.op != "move":
+                upto = anchor[j]
+                while d < len(deleted) and deleted[d] < upto:
+                    i = deleted[d]
+                    out.append(Entry("delete", old[i].kind, i, None, old[i].text, None))
+                    d += 1
+        out.extend(entries)
+    for i in deleted[d:]:
+        out.append(Entry("delete", old[i].kind, i, None, old[i].text, None))
     return out
 
 
@@ -309,12 +308,11 @@ def compare(
     if granularity not in ("word", "char"):
         raise ValueError("granularity must be 'word' or 'char'")
     old_blocks, new_blocks = _as_blocks(old), _as_blocks(new)
-    flipped = _orientation(old_blocks) > _orientation(new_blocks)
-    if flipped:
-        pairs = align_blocks(new_blocks, old_blocks)
-        inline = _inline_diffs(pairs, new_blocks, old_blocks, granularity)
-        inline = {m: _mirror_inline(inline[p]) for p, m in zip(pairs, _mirror(pairs)) if p in inline}
-        pairs = _mirror(pairs)
+    if _flipped(old_blocks, new_blocks):
+        canonical = align_blocks(new_blocks, old_blocks)
+        computed = _inline_diffs(canonical, new_blocks, old_blocks, granularity)
+        pairs = _mirror(canonical)
+        inline = {m: _mirror_inline(computed[p]) for p, m in zip(canonical, pairs) if p in computed}
     else:
         pairs = align_blocks(old_blocks, new_blocks)
         inline = _inline_diffs(pairs, old_blocks, new_blocks, granularity)

@@ -95,7 +95,9 @@ def split_paragraphs(text: str) -> list[str]:
     paragraphs: list[str] = []
     for chunk in chunks:
         lines = [line for line in chunk.split("\n") if line]
-        if len(lines) > 1 and _one_per_line(lines):
+        if len(lines) == 1:
+            paragraphs.append(lines[0])
+        elif _one_per_line(lines):
             paragraphs.extend(lines)
         else:
             paragraphs.append(join_hard_wraps(chunk))
