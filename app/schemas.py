@@ -118,18 +118,9 @@ class RevisionRead(RevisionSummary):
     blocks: list[BlockRead]
 
 
-class HistoryEntry(BaseModel):
-    revision: int
-    published_at: datetime | None
-    received_at: datetime
-    title: str | None
-    revert_of: int | None = None
-    change: ChangeRead | None
-
-
 class History(BaseModel):
     article_id: str
-    items: list[HistoryEntry]
+    items: list[RevisionSummary]
 
 
 class FeedItem(BaseModel):

@@ -146,7 +146,7 @@ def get_history(article_id: ArticleId, session: SessionDep) -> History:
     article = articles.require_article(session, article_id)
     rows = articles.history(session, article)
     return History(
-        article_id=article.external_id, items=[views.history_entry(r, c) for r, c in rows]
+        article_id=article.external_id, items=[views.revision_summary(r, c) for r, c in rows]
     )
 
 

@@ -7,7 +7,6 @@ from app.schemas import (
     ArticleRead,
     ChangeRead,
     FeedItem,
-    HistoryEntry,
     IngestResult,
     RevisionRead,
     RevisionSummary,
@@ -79,17 +78,6 @@ def revision_read(article: Article, rev: Revision, change: Change | None) -> Rev
         original_media_type=rev.original_media_type,
         text=rev.text,
         blocks=rev.blocks,
-    )
-
-
-def history_entry(rev: Revision, change: Change | None) -> HistoryEntry:
-    return HistoryEntry(
-        revision=rev.revision_no,
-        published_at=rev.published_at,
-        received_at=rev.received_at,
-        title=rev.title,
-        revert_of=rev.revert_of,
-        change=change_read(change),
     )
 
 

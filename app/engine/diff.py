@@ -24,6 +24,11 @@ from app.engine.blocks import Block, family, parse_text
 __all__ = ["Diff", "Entry", "Section", "apply_diff", "compare", "with_context"]
 
 _WORD = re.compile(r"\w+")
+_PARAGRAPH_COUNT = {
+    "equal": "paragraphs_unchanged", "insert": "paragraphs_added",
+    "delete": "paragraphs_removed", "modify": "paragraphs_modified", "move": "paragraphs_moved",
+    "split": "paragraphs_split", "merge": "paragraphs_merged",
+}
 _MIRROR_OP = {"insert": "delete", "delete": "insert", "split": "merge", "merge": "split"}
 
 
@@ -82,10 +87,6 @@ class Diff:
     sections: tuple[Section, ...]
     summary: dict[str, int]
     headings: dict[str, list[Any]] = field(default_factory=dict)
-
-    @property
-    def changed(self) -> bool:
-        return any(e.op != "equal" for e in self.entries)
 
     def to_dict(self, context: int | None = None) -> dict[str, Any]:
         entries = self.entries if context is None else with_context(self.entries, context)
@@ -269,20 +270,7 @@ def _summarize(
             elif p.op in ("modify", "move") and old[p.old[0]].text != new[p.new[0]].text:
                 headings["changed"].append([old[p.old[0]].text, new[p.new[0]].text])
             continue
-        if p.op == "equal":
-            s["paragraphs_unchanged"] += 1
-        elif p.op == "insert":
-            s["paragraphs_added"] += 1
-        elif p.op == "delete":
-            s["paragraphs_removed"] += 1
-        elif p.op == "modify":
-            s["paragraphs_modified"] += 1
-        elif p.op == "move":
-            s["paragraphs_moved"] += 1
-        elif p.op == "split":
-            s["paragraphs_split"] += 1
-        elif p.op == "merge":
-            s["paragraphs_merged"] += 1
+        s[_PARAGRAPH_COUNT[p.op]] += 1
     s["sections_added"] = len(added_sections)
     s["sections_removed"] = len(removed_sections)
     s["headings_added"] = len(headings["added"])
