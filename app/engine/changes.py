@@ -223,7 +223,7 @@ def change_record(
 
 
 def carry_provenance(
-    diff: Diff, previous: Sequence[Sequence[int]] | None, revision_no: int
+    diff: Diff, previous: Sequence[Sequence[int]], revision_no: int
 ) -> list[list[int]]:
     """[origin_revision, text_revision] for every new block, carried from the old blocks.
 
@@ -231,8 +231,6 @@ def carry_provenance(
     takes this revision as its text's; split pieces keep the origin of the
     block they came from, a merged block the earliest origin of its parts.
     """
-    if previous is None:
-        return [[revision_no, revision_no] for _ in diff.new_blocks]
     out: dict[int, list[int]] = {}
     for e in diff.entries:
         j = e.new_index

@@ -70,7 +70,7 @@ def ingest_revision(
     )
     change = None
     if latest is None:
-        revision.provenance = carry_provenance(compare((), doc.blocks), None, number)
+        revision.provenance = [[number, number] for _ in doc.blocks]
         storage.add(session, revision)
     else:
         diff = compare([block_from_dict(b) for b in latest.blocks], doc.blocks)
