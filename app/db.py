@@ -1,7 +1,5 @@
 """Engine and session factories, and the declarative base with a constraint naming convention."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,10 +75,3 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
-
-
-@contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit when the block succeeds, roll back when it raises."""
-    with factory() as session, session.begin():
-        yield session
