@@ -94,6 +94,9 @@ def split_paragraphs(text: str) -> list[str]:
         return [line for line in text.split("\n") if line]
     paragraphs: list[str] = []
     for chunk in chunks:
+        if "\n" not in chunk:  # the usual case: a one-line paragraph
+            paragraphs.append(chunk)
+            continue
         lines = [line for line in chunk.split("\n") if line]
         if len(lines) == 1:
             paragraphs.append(lines[0])
