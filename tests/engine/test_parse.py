@@ -1,9 +1,11 @@
 """Parsing: reformatting never changes the blocks; headings and chrome are recognised."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.engine import Block, make_document, parse_text
-from app.engine.classify import is_boilerplate, split_glued_heading
+from app.engine.classify import _glue_points, glue_candidates, is_boilerplate, split_glued_heading
 
 INNER_CAPITALS = """YouTube iPhone eBay McDonald's PlayStation JavaScript LinkedIn WhatsApp
 PowerPoint DreamWorks FedEx MacArthur DeSantis iTunes SharePoint ThinkPad BlackRock
@@ -75,6 +77,26 @@ def test_inner_capitals_never_split(word: str) -> None:
                  f"{word} results beat forecasts and the shares rose on Monday."):
         assert split_glued_heading(text) is None, text
         assert [b.kind for b in parse_text(text)] == ["paragraph"]
+
+
+# Paragraphs rich in glue points (lower-case then Capital+lower), some far
+# from the start: the batch scan must find exactly the paragraphs that the
+# per-paragraph search near the start finds.
+_glue_prone = st.lists(
+    st.sampled_from(["a", "e", "é", "Q", "É", "Tx", " ", "ab ", "x" * 40, "Ça", "\u2019"]),
+    max_size=12,
+).map("".join)
+
+
+@given(st.lists(_glue_prone, max_size=8))
+def test_glue_candidates_match_the_per_paragraph_search(paragraphs: list[str]) -> None:
+    expected = {k for k, p in enumerate(paragraphs) if _glue_points(p)}
+    assert glue_candidates(paragraphs) == expected
+
+
+def test_a_glue_point_past_the_heading_window_is_not_a_candidate() -> None:
+    near, far = "a" * 99 + "Bc", "a" * 101 + "Bc"
+    assert glue_candidates([far, near, far]) == {1}
 
 
 @pytest.mark.parametrize(
