@@ -126,9 +126,8 @@ def glue_candidates(paragraphs: Sequence[str]) -> set[int]:
     >>> sorted(glue_candidates(["Energy allianceNoting that…", "Plain text.", "A YouTube clip."]))
     [0, 2]
     """
-    window = _GLUE_WINDOW
-    starts = list(accumulate((min(len(p), window) + 1 for p in paragraphs), initial=0))
-    heads = "\n".join([p[:window] for p in paragraphs])
+    starts = list(accumulate((min(len(p), _GLUE_WINDOW) + 1 for p in paragraphs), initial=0))
+    heads = "\n".join([p[:_GLUE_WINDOW] for p in paragraphs])
     return {bisect_right(starts, m.start()) - 1 for m in _GLUE.finditer(heads)}
 
 
