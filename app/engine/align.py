@@ -29,10 +29,9 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from typing import NamedTuple
 
-from app.engine.blocks import Block, family
+from app.engine.blocks import KINDS, Block, family
 
-_FAMILY_OF = {k: family(k) for k in ("heading", "boilerplate", "paragraph", "list_item", "quote",
-                                     "caption")}
+_FAMILY_OF = {k: family(k) for k in KINDS}
 
 __all__ = [
     "MODIFY_THRESHOLD",

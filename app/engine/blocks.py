@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.engine.classify import (
-    MAX_CHROME_CHARS,
     glue_candidates,
     is_boilerplate,
     looks_like_heading,
@@ -111,7 +110,7 @@ def parse_text(text: str) -> tuple[Block, ...]:
     ['heading', 'paragraph', 'boilerplate']
     """
     pieces = _pieces(split_paragraphs(normalize_text(text)))
-    chrome = [len(p) <= MAX_CHROME_CHARS and is_boilerplate(p) for p, _ in pieces]
+    chrome = [is_boilerplate(p) for p, _ in pieces]
     blocks = []
     for i, (piece, explicit) in enumerate(pieces):
         if chrome[i] and not explicit:

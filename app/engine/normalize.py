@@ -13,7 +13,7 @@ import unicodedata
 
 __all__ = ["join_hard_wraps", "normalize_text", "split_paragraphs"]
 
-# Single characters mapped in one str.translate pass: spaces that render like a
+# Single characters fixed in one regex pass: spaces that render like a
 # space (NBSP, thin, figure, ideographic…) and tabs become a space; characters
 # that render as nothing (zero-width spaces and joiners, BOM, soft hyphen) and
 # C0 controls vanish; other line and paragraph separators become newlines.
@@ -26,6 +26,8 @@ _ODD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_TABLE)) + "]"
 
 def _fix_char(match: re.Match[str]) -> str:
     return _TABLE[ord(match.group())] or ""
+
+
 _MULTISPACE = re.compile(r" {2,}")
 _LINE_EDGES = re.compile(r" ?\n ?")
 _BLANK_LINES = re.compile(r"\n[ ]*\n\s*")
@@ -98,9 +100,7 @@ def split_paragraphs(text: str) -> list[str]:
             paragraphs.append(chunk)
             continue
         lines = [line for line in chunk.split("\n") if line]
-        if len(lines) == 1:
-            paragraphs.append(lines[0])
-        elif _one_per_line(lines):
+        if _one_per_line(lines):
             paragraphs.extend(lines)
         else:
             paragraphs.append(join_hard_wraps(chunk))
