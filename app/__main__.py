@@ -28,8 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.format == "html":
         sys.stdout.write(render_html(result, context=args.context))
     else:
-        sys.stdout.write(render_unified(result, context=args.context, old_label=str(args.old),
-                                        new_label=str(args.new)))
+        sys.stdout.write(
+            render_unified(
+                result, context=args.context, old_label=str(args.old), new_label=str(args.new)
+            )
+        )
     return 0
 
 

@@ -51,9 +51,7 @@ class NotConfigured(AppError):
     status, code = 503, "not_configured"
 
 
-def problem(
-    status: int, code: str, detail: str, instance: str, **extra: Any
-) -> JSONResponse:
+def problem(status: int, code: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
     body = {
         "type": f"about:blank#{code}" if code else "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -83,12 +81,8 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()
-        ]
-        return problem(
-            422, "invalid_input", _describe(errors), request.url.path, errors=errors
-        )
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return problem(422, "invalid_input", _describe(errors), request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -104,6 +98,8 @@ def add_exception_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(
-            500, "internal_error", "The server failed unexpectedly; nothing was stored.",
+            500,
+            "internal_error",
+            "The server failed unexpectedly; nothing was stored.",
             request.url.path,
         )

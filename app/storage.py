@@ -132,9 +132,7 @@ def list_changes(
     )
     if kinds:
         query = query.where(
-            exists().where(
-                ChangeKind.change_id == Change.id, ChangeKind.kind.in_(list(kinds))
-            )
+            exists().where(ChangeKind.change_id == Change.id, ChangeKind.kind.in_(list(kinds)))
         )
     if since is not None:
         query = query.where(Change.received_at >= since)
@@ -153,9 +151,7 @@ def list_changes(
     return [(c, ext) for c, ext in session.execute(query).all()]
 
 
-def claim_receipt(
-    session: Session, key: str, request_sha256: str, now: datetime
-) -> Receipt | None:
+def claim_receipt(session: Session, key: str, request_sha256: str, now: datetime) -> Receipt | None:
     """Claim `key` for this request; returns the earlier receipt if someone else holds it.
 
     On PostgreSQL a concurrent claim of the same key waits here until the first
@@ -163,8 +159,7 @@ def claim_receipt(
     """
     inserted = session.execute(
         _insert(session, Receipt)
-        .values(key=key, request_sha256=request_sha256, status_code=0, response={},
-                created_at=now)
+        .values(key=key, request_sha256=request_sha256, status_code=0, response={}, created_at=now)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(Receipt.key)
     ).first()
@@ -179,9 +174,7 @@ def complete_receipt(
     session: Session, key: str, status_code: int, response: dict[str, Any]
 ) -> None:
     session.execute(
-        update(Receipt)
-        .where(Receipt.key == key)
-        .values(status_code=status_code, response=response)
+        update(Receipt).where(Receipt.key == key).values(status_code=status_code, response=response)
     )
 
 

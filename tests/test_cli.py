@@ -10,8 +10,9 @@ R1, R2 = FIXTURES / "putin-china.r1.txt", FIXTURES / "putin-china.r2.txt"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, check=False
+    )
 
 
 def test_cli_json() -> None:
@@ -32,4 +33,5 @@ def test_cli_unified_with_context() -> None:
 
 def test_cli_missing_file() -> None:
     out = run("diff", "/nonexistent", str(R2))
-    assert out.returncode == 2 and "error" in out.stderr
+    assert out.returncode == 2
+    assert "error" in out.stderr

@@ -44,8 +44,13 @@ def revision_location(article_id: str, number: int) -> str:
     response_model=IngestResult,
     status_code=201,
     openapi_extra=REVISION_BODY,
-    responses={200: {"model": IngestResult, "description": "Same text as the latest revision: "
-                     "nothing new was stored"}} | problems(409, 413, 415, 422),
+    responses={
+        200: {
+            "model": IngestResult,
+            "description": "Same text as the latest revision: nothing new was stored",
+        }
+    }
+    | problems(409, 413, 415, 422),
 )
 def create_revision(
     article_id: ArticleId,
@@ -61,7 +66,10 @@ def create_revision(
 
     def run() -> tuple[int, dict[str, object]]:
         outcome = ingest_revision(
-            session, article_id=article_id, new=new, now=now,
+            session,
+            article_id=article_id,
+            new=new,
+            now=now,
             max_metadata_bytes=settings.MAX_METADATA_BYTES,
         )
         result = views.ingest_result(outcome).model_dump(mode="json")
@@ -117,8 +125,8 @@ def list_revisions(
 @router.get(
     "/{article_id}/revisions/{revision}",
     response_model=RevisionRead,
-    responses=problems(404, 422) | {200: {"content": {"text/plain": {}, "text/html": {},
-                                                     "text/markdown": {}}}},
+    responses=problems(404, 422)
+    | {200: {"content": {"text/plain": {}, "text/html": {}, "text/markdown": {}}}},
 )
 def get_revision(
     article_id: ArticleId,
@@ -133,8 +141,10 @@ def get_revision(
         return Response(
             articles.original_body(rev),
             media_type=f"{rev.original_media_type}; charset=utf-8",
-            headers={"X-Content-Type-Options": "nosniff",
-                     "Content-Security-Policy": "default-src 'none'; sandbox"},
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+            },
         )
     change = articles.change_of(session, rev)
     return views.revision_read(article, rev, change)

@@ -10,8 +10,12 @@ from app.errors import InvalidInput, UnsupportedMediaType
 from app.schemas import RevisionCreate
 from app.services.content import NewRevision
 
-_RAW_FORMATS = {"text/plain": "text", "text/html": "html", "text/markdown": "markdown",
-                "text/x-markdown": "markdown"}
+_RAW_FORMATS = {
+    "text/plain": "text",
+    "text/html": "html",
+    "text/markdown": "markdown",
+    "text/x-markdown": "markdown",
+}
 ACCEPTED = ("application/json", "text/plain", "text/html", "text/markdown")
 
 
@@ -53,8 +57,9 @@ def load_json(body: bytes, charset: str | None = None) -> Any:
     try:
         return json.loads(_decode(body, charset))
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} "
-                           f"column {exc.colno}") from exc
+        raise InvalidInput(
+            f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
 
 
 def to_new_revision(data: RevisionCreate) -> NewRevision:
@@ -75,7 +80,7 @@ M = TypeVar("M", bound=RevisionCreate)
 
 def validate(model: type[M], data: Any) -> M:
     if not isinstance(data, dict):
-        raise InvalidInput("The JSON body must be an object such as {\"text\": \"...\"}")
+        raise InvalidInput('The JSON body must be an object such as {"text": "..."}')
     try:
         return model.model_validate(data)
     except ValidationError as exc:

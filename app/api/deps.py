@@ -46,7 +46,4 @@ BodyDep = Annotated[bytes, Depends(read_body)]
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: the problem statuses it can answer with."""
-    return {
-        s: {"model": Problem, "content": {"application/problem+json": {}}}
-        for s in statuses
-    }
+    return {s: {"model": Problem, "content": {"application/problem+json": {}}} for s in statuses}

@@ -13,8 +13,11 @@ from app.services.diffs import diff_revisions
 router = APIRouter(tags=["diffs"])
 
 Format = Literal["json", "unified", "html"]
-_MEDIA = {"json": "application/json", "unified": "text/plain; charset=utf-8",
-          "html": "text/html; charset=utf-8"}
+_MEDIA = {
+    "json": "application/json",
+    "unified": "text/plain; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
 
 
 @router.get(
@@ -30,8 +33,10 @@ def get_diff(
     from_: Annotated[int | None, Query(alias="from", ge=1, description="Default: to − 1")] = None,
     to: Annotated[int | None, Query(ge=1, description="Default: the latest revision")] = None,
     format: Annotated[Format, Query()] = "json",
-    context: Annotated[int | None, Query(ge=0, le=1000, description="Unchanged blocks kept "
-                                         "around each change; default all")] = None,
+    context: Annotated[
+        int | None,
+        Query(ge=0, le=1000, description="Unchanged blocks kept around each change; default all"),
+    ] = None,
 ) -> Response:
     """Compare any two revisions of an article, in either direction."""
     result = diff_revisions(session, article_id, from_no=from_, to_no=to)
@@ -41,7 +46,8 @@ def get_diff(
         return Response(status_code=304, headers=headers)
     if format == "unified":
         body = render_unified(
-            result.diff, context=context,
+            result.diff,
+            context=context,
             old_label=f"{article_id} r{result.old.revision_no}",
             new_label=f"{article_id} r{result.new.revision_no}",
         )

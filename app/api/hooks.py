@@ -32,18 +32,25 @@ def publish(
     now = datetime.now(UTC)
     headers = header_subset(request.headers)
     verify_publish(
-        body, headers, secrets=settings.webhook_secrets,
-        tolerance=timedelta(seconds=settings.WEBHOOK_TOLERANCE_SECONDS), now=now,
+        body,
+        headers,
+        secrets=settings.webhook_secrets,
+        tolerance=timedelta(seconds=settings.WEBHOOK_TOLERANCE_SECONDS),
+        now=now,
     )
     payload = validate(PublishPayload, load_json(body))
 
     def run() -> tuple[int, dict[str, object]]:
         outcome = ingest_revision(
-            session, article_id=payload.article_id, new=to_new_revision(payload), now=now,
+            session,
+            article_id=payload.article_id,
+            new=to_new_revision(payload),
+            now=now,
             max_metadata_bytes=settings.MAX_METADATA_BYTES,
         )
         return (201 if outcome.created else 200), views.ingest_result(outcome).model_dump(
-            mode="json")
+            mode="json"
+        )
 
     status, result, replayed = receipts.once(
         session,

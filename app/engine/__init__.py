@@ -11,10 +11,18 @@ Public API:
 Nothing here imports the web or database layers, the clock or randomness.
 """
 
-from app.engine.blocks import KINDS, Block, Document, block_from_dict, family, make_document, parse_text
+from app.engine.blocks import (
+    KINDS,
+    Block,
+    Document,
+    block_from_dict,
+    family,
+    make_document,
+    parse_text,
+)
+from app.engine.diff import Diff, Entry, Section, apply_diff, compare, with_context
 from app.engine.html_blocks import parse_html
 from app.engine.markdown_blocks import parse_markdown
-from app.engine.diff import Diff, Entry, Section, apply_diff, compare, with_context
 from app.engine.render import render_html, render_unified
 
 ENGINE_VERSION = "1"

@@ -26,8 +26,11 @@ __all__ = ["MAX_DIFF_CELLS", "Segment", "char_diff", "word_diff"]
 MAX_DIFF_CELLS = 250_000
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
-_OPS = {diff_match_patch.DIFF_EQUAL: "equal", diff_match_patch.DIFF_INSERT: "insert",
-        diff_match_patch.DIFF_DELETE: "delete"}
+_OPS = {
+    diff_match_patch.DIFF_EQUAL: "equal",
+    diff_match_patch.DIFF_INSERT: "insert",
+    diff_match_patch.DIFF_DELETE: "delete",
+}
 
 
 class Segment(NamedTuple):
@@ -103,8 +106,8 @@ def _trim_at_spaces(old: str, new: str) -> tuple[int, int]:
 def word_diff(old: str, new: str) -> list[Segment]:
     """Word-level diff: tokens are words, runs of spaces, and single punctuation marks.
 
-    >>> word_diff("foo bar baz", "foo car baz")
-    [Segment(op='equal', text='foo '), Segment(op='delete', text='bar'), Segment(op='insert', text='car'), Segment(op='equal', text=' baz')]
+    >>> [(s.op, s.text) for s in word_diff("foo bar baz", "foo car baz")]
+    [('equal', 'foo '), ('delete', 'bar'), ('insert', 'car'), ('equal', ' baz')]
     """
     if old == new:
         return _merge([Segment("equal", old)])
@@ -123,13 +126,12 @@ def word_diff(old: str, new: str) -> list[Segment]:
 def char_diff(old: str, new: str) -> list[Segment]:
     """Character-level diff with semantic cleanup.
 
-    >>> char_diff("colour", "color")
-    [Segment(op='equal', text='colo'), Segment(op='delete', text='u'), Segment(op='equal', text='r')]
+    >>> [(s.op, s.text) for s in char_diff("colour", "color")]
+    [('equal', 'colo'), ('delete', 'u'), ('equal', 'r')]
     """
     if old == new:
         return _merge([Segment("equal", old)])
     pre = _COMMON.diff_commonPrefix(old, new)
     suf = _COMMON.diff_commonSuffix(old[pre:], new[pre:])
     middle = _diff_middle(old[pre : len(old) - suf], new[pre : len(new) - suf], None)
-    return _merge([Segment("equal", old[:pre]), *middle,
-                   Segment("equal", old[len(old) - suf :])])
+    return _merge([Segment("equal", old[:pre]), *middle, Segment("equal", old[len(old) - suf :])])

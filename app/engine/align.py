@@ -23,6 +23,7 @@ output instead of quadratic time:
 Only blocks of the same family (heading, paragraph, boilerplate) pair up.
 """
 
+import itertools
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -132,7 +133,7 @@ def _unique_anchors(
         for i, key in enumerate(a[alo:ahi], alo)
         if count_a[key] == 1 and count_b.get(key) == 1
     ]
-    if all(p[1] < q[1] for p, q in zip(pairs, pairs[1:])):
+    if all(p[1] < q[1] for p, q in itertools.pairwise(pairs)):
         return pairs  # already in order: the usual case
     return _lis(pairs)
 
@@ -213,8 +214,10 @@ class _Side:
 
         Plain strings (whose hashes Python caches) keep matching fast.
         """
-        return [b.text if f == "paragraph" else f"{f}\x00{b.text}"
-                for f, b in zip(self.families, self.blocks, strict=True)]
+        return [
+            b.text if f == "paragraph" else f"{f}\x00{b.text}"
+            for f, b in zip(self.families, self.blocks, strict=True)
+        ]
 
     def words(self, i: int) -> frozenset[str]:
         w = self._words.get(i)
@@ -348,9 +351,7 @@ def _greedy_pairs(
     return out
 
 
-def _regions(
-    matches: list[tuple[int, int]], n: int, m: int
-) -> list[tuple[range, range]]:
+def _regions(matches: list[tuple[int, int]], n: int, m: int) -> list[tuple[range, range]]:
     """The replaced regions between consecutive equal matches."""
     out = []
     prev_i = prev_j = -1

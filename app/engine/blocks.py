@@ -115,9 +115,7 @@ def parse_text(text: str) -> tuple[Block, ...]:
     for i, (piece, explicit) in enumerate(pieces):
         if chrome[i] and not explicit:
             kind = "boilerplate"
-        elif explicit or (
-            looks_like_heading(piece) and i + 1 < len(pieces) and not chrome[i + 1]
-        ):
+        elif explicit or (looks_like_heading(piece) and i + 1 < len(pieces) and not chrome[i + 1]):
             kind = "heading"
         else:
             kind = "paragraph"

@@ -36,9 +36,16 @@ __all__ = [
 
 EDIT_CLASSES = ("cosmetic", "typo", "wording", "numbers_changed", "quotes_changed", "structural")
 FEED_KINDS = (
-    "section_removed", "section_added", "paragraph_removed", "paragraph_added",
-    "paragraph_modified", "paragraph_moved", "heading_changed", "numbers_changed",
-    "quotes_changed", "title_changed",
+    "section_removed",
+    "section_added",
+    "paragraph_removed",
+    "paragraph_added",
+    "paragraph_modified",
+    "paragraph_moved",
+    "heading_changed",
+    "numbers_changed",
+    "quotes_changed",
+    "title_changed",
 )
 SIGNIFICANCE = {
     "section_removed": 0.9,
@@ -56,7 +63,7 @@ SIGNIFICANCE = {
     "cosmetic": 0.05,
 }
 
-_QUOTE_CHARS = str.maketrans({c: '"' for c in "“”„‟«»″"} | {c: "'" for c in "‘’‚‛′"})
+_QUOTE_CHARS = str.maketrans(dict.fromkeys("“”„‟«»″", '"') | dict.fromkeys("‘’‚‛′", "'"))
 _NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
 _QUOTED = re.compile(r'"([^"]+)"')
 _NON_WORD = re.compile(r"[\W_]+")
@@ -128,7 +135,9 @@ def _is_typo(old: str, new: str) -> bool:
     for deleted, inserted in changes:
         if not (deleted.isalpha() and inserted.isalpha()):
             return False
-        if _edit_distance(deleted.lower(), inserted.lower()) > min(2, max(len(deleted), len(inserted)) // 3 + 1):
+        if _edit_distance(deleted.lower(), inserted.lower()) > min(
+            2, max(len(deleted), len(inserted)) // 3 + 1
+        ):
             return False
     return True
 
@@ -175,9 +184,12 @@ def change_record(
     s = diff.summary
     kinds = set()
     for key, kind in (
-        ("sections_removed", "section_removed"), ("sections_added", "section_added"),
-        ("paragraphs_removed", "paragraph_removed"), ("paragraphs_added", "paragraph_added"),
-        ("paragraphs_modified", "paragraph_modified"), ("paragraphs_moved", "paragraph_moved"),
+        ("sections_removed", "section_removed"),
+        ("sections_added", "section_added"),
+        ("paragraphs_removed", "paragraph_removed"),
+        ("paragraphs_added", "paragraph_added"),
+        ("paragraphs_modified", "paragraph_modified"),
+        ("paragraphs_moved", "paragraph_moved"),
     ):
         if s[key]:
             kinds.add(kind)
@@ -194,9 +206,14 @@ def change_record(
             block_classes.append({"new_index": e.new_index, "classes": sorted(classes)})
     kinds |= edit_classes & {"numbers_changed", "quotes_changed"}
     structural = (
-        s["sections_added"] or s["sections_removed"] or s["headings_added"]
-        or s["headings_removed"] or s["headings_changed"] or s["paragraphs_moved"]
-        or s["paragraphs_split"] or s["paragraphs_merged"]
+        s["sections_added"]
+        or s["sections_removed"]
+        or s["headings_added"]
+        or s["headings_removed"]
+        or s["headings_changed"]
+        or s["paragraphs_moved"]
+        or s["paragraphs_split"]
+        or s["paragraphs_merged"]
     )
     if structural:
         edit_classes.add("structural")

@@ -62,13 +62,13 @@ _EDGE = "\u2022·•|»«›‹>→←-–—*:()[] "
 # Capitalised words that start sentences: a capitalised one-word heading glued
 # to one of these ("BackgroundThe…") is split; "LinkedIn" is not (In is absent).
 _SENTENCE_STARTERS = frozenset(
-    """The This That These Those There They Their Then Than When While Where What Which
-    Who Why How After Before Since Until During Although Though Despite Because But And
-    For With Without From Under Over About Among Between Some Many Most More Several
-    Officials Police President Prime Minister Former Last Next Earlier Later Meanwhile
-    According Speaking Asked Mr Mrs Ms Dr Prof Its Our Your His Her She He We You Not
-    One Two Three Four Five Six Seven Eight Nine Ten Today Yesterday Tomorrow Each
-    Every Both Either Neither Such Only Even Also""".split()
+    """The This That These Those There They Their Then Than When While Where What Which Who Why
+    How After Before Since Until During Although Though Despite Because But And For With
+    Without From Under Over About Among Between Some Many Most More Several Officials Police
+    President Prime Minister Former Last Next Earlier Later Meanwhile According Speaking
+    Asked Mr Mrs Ms Dr Prof Its Our Your His Her She He We You Not One Two Three Four Five
+    Six Seven Eight Nine Ten Today Yesterday Tomorrow Each Every Both Either Neither Such
+    Only Even Also""".split()
 )
 
 
@@ -158,7 +158,7 @@ def split_glued_heading(text: str) -> tuple[str, str] | None:
         words = head.split()
         if not looks_like_heading(head) or len(words) > 10:
             continue
-        if any(ch in head for ch in ".!?;:\"“”"):
+        if any(ch in head for ch in '.!?;:"“”'):
             continue
         if len(rest.split()) < 4 or len(rest) <= len(head):
             continue

@@ -25,9 +25,13 @@ __all__ = ["Diff", "Entry", "Section", "apply_diff", "compare", "with_context"]
 
 _WORD = re.compile(r"\w+")
 _PARAGRAPH_COUNT = {
-    "equal": "paragraphs_unchanged", "insert": "paragraphs_added",
-    "delete": "paragraphs_removed", "modify": "paragraphs_modified", "move": "paragraphs_moved",
-    "split": "paragraphs_split", "merge": "paragraphs_merged",
+    "equal": "paragraphs_unchanged",
+    "insert": "paragraphs_added",
+    "delete": "paragraphs_removed",
+    "modify": "paragraphs_modified",
+    "move": "paragraphs_moved",
+    "split": "paragraphs_split",
+    "merge": "paragraphs_merged",
 }
 _MIRROR_OP = {"insert": "delete", "delete": "insert", "split": "merge", "merge": "split"}
 
@@ -113,7 +117,7 @@ def _mirror_inline(segments: Sequence[Segment]) -> tuple[Segment, ...]:
 
 def _flipped(old: Sequence[Block], new: Sequence[Block]) -> bool:
     """Whether `old` sorts after `new` by (kind, text): the canonical orientation test."""
-    for a, b in zip(old, new):
+    for a, b in zip(old, new, strict=False):
         if a.text != b.text:
             return a.text > b.text
         if a.kind != b.kind:
@@ -233,11 +237,22 @@ def _summarize(
 ) -> tuple[dict[str, int], list[Section], dict[str, list[Any]]]:
     s = dict.fromkeys(
         (
-            "paragraphs_unchanged", "paragraphs_added", "paragraphs_removed",
-            "paragraphs_modified", "paragraphs_moved", "paragraphs_split",
-            "paragraphs_merged", "words_added", "words_removed", "sections_added",
-            "sections_removed", "headings_added", "headings_removed", "headings_changed",
-            "boilerplate_added", "boilerplate_removed",
+            "paragraphs_unchanged",
+            "paragraphs_added",
+            "paragraphs_removed",
+            "paragraphs_modified",
+            "paragraphs_moved",
+            "paragraphs_split",
+            "paragraphs_merged",
+            "words_added",
+            "words_removed",
+            "sections_added",
+            "sections_removed",
+            "headings_added",
+            "headings_removed",
+            "headings_changed",
+            "boilerplate_added",
+            "boilerplate_removed",
         ),
         0,
     )
@@ -300,7 +315,11 @@ def compare(
         canonical = align_blocks(new_blocks, old_blocks)
         computed = _inline_diffs(canonical, new_blocks, old_blocks, granularity)
         pairs = _mirror(canonical)
-        inline = {m: _mirror_inline(computed[p]) for p, m in zip(canonical, pairs) if p in computed}
+        inline = {
+            m: _mirror_inline(computed[p])
+            for p, m in zip(canonical, pairs, strict=True)
+            if p in computed
+        }
     else:
         pairs = align_blocks(old_blocks, new_blocks)
         inline = _inline_diffs(pairs, old_blocks, new_blocks, granularity)
@@ -335,7 +354,9 @@ def apply_diff(old_blocks: Sequence[Block], diff: Diff) -> tuple[Block, ...]:
         elif e.op == "merge":
             if e.new_index in rebuilt:
                 continue
-            merged_from = [x.old_index for x in diff.entries if x.op == "merge" and x.new_index == e.new_index]
+            merged_from = [
+                x.old_index for x in diff.entries if x.op == "merge" and x.new_index == e.new_index
+            ]
             joined = " ".join(old_blocks[i].text for i in merged_from if i is not None)
             text = _replay_inline(joined, e.inline) if e.inline else joined
         else:

@@ -27,9 +27,28 @@ from app.engine.normalize import normalize_text
 __all__ = ["parse_html"]
 
 _DROP_TAGS = (
-    "script", "style", "noscript", "iframe", "template", "svg", "canvas", "nav", "form",
-    "button", "input", "select", "textarea", "object", "embed", "video", "audio", "head",
-    "aside", "footer", "dialog", "menu",
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "template",
+    "svg",
+    "canvas",
+    "nav",
+    "form",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "object",
+    "embed",
+    "video",
+    "audio",
+    "head",
+    "aside",
+    "footer",
+    "dialog",
+    "menu",
 )
 # class/id words that mark widgets rather than article text.
 _WIDGET = re.compile(
@@ -39,12 +58,41 @@ _WIDGET = re.compile(
     re.IGNORECASE,
 )
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_BLOCK_KINDS = {"p": "paragraph", "li": "list_item", "figcaption": "caption", "pre": "paragraph",
-                "dt": "paragraph", "dd": "paragraph", "address": "paragraph", "td": "paragraph",
-                "th": "paragraph"} | dict.fromkeys(_HEADINGS, "heading")
-_CONTAINERS = {"div", "section", "article", "main", "body", "html", "ul", "ol", "dl",
-               "figure", "header", "table", "tbody", "thead", "tfoot", "tr", "center",
-               "hgroup", "details", "summary", "picture", "blockquote"}
+_BLOCK_KINDS = {
+    "p": "paragraph",
+    "li": "list_item",
+    "figcaption": "caption",
+    "pre": "paragraph",
+    "dt": "paragraph",
+    "dd": "paragraph",
+    "address": "paragraph",
+    "td": "paragraph",
+    "th": "paragraph",
+} | dict.fromkeys(_HEADINGS, "heading")
+_CONTAINERS = {
+    "div",
+    "section",
+    "article",
+    "main",
+    "body",
+    "html",
+    "ul",
+    "ol",
+    "dl",
+    "figure",
+    "header",
+    "table",
+    "tbody",
+    "thead",
+    "tfoot",
+    "tr",
+    "center",
+    "hgroup",
+    "details",
+    "summary",
+    "picture",
+    "blockquote",
+}
 _SPACE = re.compile(r"\s+")
 
 
@@ -122,14 +170,26 @@ def _extract_main(html: str) -> str | None:
     import trafilatura  # slow to import; only whole pages need it
 
     xml = trafilatura.extract(
-        html, output_format="xml", include_comments=False, include_tables=True,
-        include_formatting=False, favor_recall=True, deduplicate=False,
+        html,
+        output_format="xml",
+        include_comments=False,
+        include_tables=True,
+        include_formatting=False,
+        favor_recall=True,
+        deduplicate=False,
     )
     if not xml:
         return None
     # trafilatura's XML names: head/p/list/item/quote; map them back to HTML.
-    for src, dst in (("head", "h2"), ("list", "ul"), ("item", "li"), ("quote", "blockquote"),
-                     ("main", "article"), ("row", "tr"), ("cell", "td")):
+    for src, dst in (
+        ("head", "h2"),
+        ("list", "ul"),
+        ("item", "li"),
+        ("quote", "blockquote"),
+        ("main", "article"),
+        ("row", "tr"),
+        ("cell", "td"),
+    ):
         xml = re.sub(rf"<(/?){src}\b[^>]*>", rf"<\1{dst}>", xml)
     return xml
 

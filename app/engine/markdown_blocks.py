@@ -45,7 +45,8 @@ def _inline_text(token: Token) -> str:
 def parse_markdown(markdown: str) -> tuple[Block, ...]:
     """Parse CommonMark into blocks.
 
-    >>> [(b.kind, b.text) for b in parse_markdown("## Energy\\n\\nOil [and](http://x) *gas*.\\n\\n- one")]
+    >>> md = "## Energy\\n\\nOil [and](http://x) *gas*.\\n\\n- one"
+    >>> [(b.kind, b.text) for b in parse_markdown(md)]
     [('heading', 'Energy'), ('paragraph', 'Oil and gas.'), ('list_item', 'one')]
     """
     source = _FRONT_MATTER.sub("", normalize_text(markdown) + "\n")

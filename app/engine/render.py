@@ -15,8 +15,15 @@ from app.engine.diff import Diff, Entry, with_context
 
 __all__ = ["render_html", "render_unified"]
 
-_MARK = {"equal": " ", "insert": "+", "delete": "-", "modify": "~", "move": ">",
-         "split": "<", "merge": "^"}
+_MARK = {
+    "equal": " ",
+    "insert": "+",
+    "delete": "-",
+    "modify": "~",
+    "move": ">",
+    "split": "<",
+    "merge": "^",
+}
 
 
 def _words_marked(segments: Sequence[Segment]) -> str:
@@ -40,9 +47,7 @@ def _entry_line(e: Entry) -> str:
     tag = "" if e.kind == "paragraph" else f"[{e.kind}] "
     if e.op in ("modify", "move") and e.inline is not None:
         body = _words_marked(e.inline)
-    elif e.op == "delete":
-        body = e.old_text or ""
-    elif e.op == "merge":
+    elif e.op == "delete" or e.op == "merge":
         body = e.old_text or ""
     else:
         body = e.new_text or ""
@@ -118,8 +123,11 @@ def render_html(diff: Diff, *, context: int | None = None) -> str:
         if e.op in ("modify", "move") and e.inline is not None:
             body = _inline_html(e.inline)
         elif e.op in ("delete", "merge"):
-            body = f"<del>{escape(e.old_text or '')}</del>" if e.op == "delete" else escape(
-                e.old_text or "")
+            body = (
+                f"<del>{escape(e.old_text or '')}</del>"
+                if e.op == "delete"
+                else escape(e.old_text or "")
+            )
         elif e.op == "insert":
             body = f"<ins>{escape(e.new_text or '')}</ins>"
         else:

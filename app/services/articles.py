@@ -72,8 +72,13 @@ def original_body(revision: Revision) -> bytes:
 
 def blame(revision: Revision) -> list[dict[str, Any]]:
     return [
-        {"index": k, "kind": b["kind"], "text": b["text"], "origin_revision": origin,
-         "text_revision": text_rev}
+        {
+            "index": k,
+            "kind": b["kind"],
+            "text": b["text"],
+            "origin_revision": origin,
+            "text_revision": text_rev,
+        }
         for k, (b, (origin, text_rev)) in enumerate(
             zip(revision.blocks, revision.provenance, strict=True)
         )

@@ -64,6 +64,7 @@ def parse_revision(new: NewRevision) -> Document:
     doc = make_document(blocks)
     if not doc.blocks:
         raise InvalidInput(
-            f"{new.body_format}: is empty or holds only whitespace or markup; send the article's text"
+            f"{new.body_format}: is empty or holds only whitespace or markup; "
+            "send the article's text"
         )
     return doc

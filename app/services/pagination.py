@@ -34,4 +34,6 @@ def decode_time_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     try:
         return datetime.fromisoformat(at), int(ident)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput("cursor: not a cursor this API issued; pass next_cursor unchanged") from exc
+        raise InvalidInput(
+            "cursor: not a cursor this API issued; pass next_cursor unchanged"
+        ) from exc

@@ -4,8 +4,11 @@ from fastapi.testclient import TestClient
 
 
 def publish(client: TestClient, article: str, text: str) -> None:
-    r = client.post(f"/v1/articles/{article}/revisions", content=text.encode(),
-                    headers={"Content-Type": "text/plain"})
+    r = client.post(
+        f"/v1/articles/{article}/revisions",
+        content=text.encode(),
+        headers={"Content-Type": "text/plain"},
+    )
     assert r.status_code in (200, 201), r.text
 
 
@@ -15,8 +18,13 @@ def test_seed_diff_over_http(client: TestClient, seeds) -> None:
     d = client.get("/v1/articles/putin-china/diff").json()
     assert (d["from_revision"], d["to_revision"]) == (1, 2)
     s = d["summary"]
-    assert (s["paragraphs_removed"], s["paragraphs_added"], s["paragraphs_modified"],
-            s["paragraphs_moved"], s["paragraphs_unchanged"]) == (1, 0, 0, 0, 15)
+    assert (
+        s["paragraphs_removed"],
+        s["paragraphs_added"],
+        s["paragraphs_modified"],
+        s["paragraphs_moved"],
+        s["paragraphs_unchanged"],
+    ) == (1, 0, 0, 0, 15)
     assert [(x["op"], x["heading"]) for x in d["sections"]] == [("delete", "Energy alliance")]
     changed = [(b["op"], b["kind"], b["old_text"]) for b in d["blocks"] if b["op"] != "equal"]
     assert ("delete", "heading", "Putin’s China visit") in changed
@@ -33,7 +41,8 @@ def test_formats_context_and_etag(client: TestClient, seeds) -> None:
     publish(client, "p", seeds[1])
     unified = client.get("/v1/articles/p/diff", params={"format": "unified", "context": 0})
     assert unified.headers["content-type"].startswith("text/plain")
-    assert "--- p r1" in unified.text and "- [heading] Energy alliance" in unified.text
+    assert "--- p r1" in unified.text
+    assert "- [heading] Energy alliance" in unified.text
     assert "Before leaving Moscow" not in unified.text
     html = client.get("/v1/articles/p/diff", params={"format": "html"})
     assert html.headers["content-type"].startswith("text/html")
@@ -41,19 +50,25 @@ def test_formats_context_and_etag(client: TestClient, seeds) -> None:
     compact = client.get("/v1/articles/p/diff", params={"context": 1}).json()
     assert 5 < len(compact["blocks"]) < 20
     etag = html.headers["etag"]
-    again = client.get("/v1/articles/p/diff", params={"format": "html"},
-                       headers={"If-None-Match": etag})
+    again = client.get(
+        "/v1/articles/p/diff", params={"format": "html"}, headers={"If-None-Match": etag}
+    )
     assert again.status_code == 304
     assert client.get("/v1/articles/p/diff", headers={"If-None-Match": etag}).status_code == 200
 
 
 def test_post_diff(client: TestClient) -> None:
-    r = client.post("/v1/diff", json={"old": "Rates rose 5%.\n\nMarkets fell.",
-                                      "new": "Rates rose 6%.\n\nMarkets fell."})
+    r = client.post(
+        "/v1/diff",
+        json={"old": "Rates rose 5%.\n\nMarkets fell.", "new": "Rates rose 6%.\n\nMarkets fell."},
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["summary"]["paragraphs_modified"] == 1
     assert body["blocks"][0]["inline"] == [
-        {"op": "equal", "text": "Rates rose "}, {"op": "delete", "text": "5"},
-        {"op": "insert", "text": "6"}, {"op": "equal", "text": "%."}]
+        {"op": "equal", "text": "Rates rose "},
+        {"op": "delete", "text": "5"},
+        {"op": "insert", "text": "6"},
+        {"op": "equal", "text": "%."},
+    ]
     assert client.post("/v1/diff", json={"old": "x"}).status_code == 422

@@ -11,7 +11,10 @@ def assert_problem(response, status: int, *words: str) -> dict:
     assert response.headers["content-type"].startswith(PROBLEM)
     body = response.json()
     assert body["status"] == status
-    assert body["title"] and body["type"] and body["instance"] and body["code"]
+    assert body["title"]
+    assert body["type"]
+    assert body["instance"]
+    assert body["code"]
     for word in words:
         assert word.lower() in body["detail"].lower(), body["detail"]
     return body
@@ -39,17 +42,21 @@ def nothing_stored(client: TestClient, article: str = "a") -> None:
         (b'{"text": "\\ud800 lone surrogate"}', "application/json", 422, ["surrogate"]),
         (b'{"text": "ok", "title": "nul\\u0000"}', "application/json", 422, ["NUL"]),
         (b'{"text": "ok", "metadata": {"k": "\\u0000"}}', "application/json", 422, ["NUL"]),
-        (b'{"text": "ok", "published_at": "yesterday"}', "application/json", 422,
-         ["published_at"]),
-        (b'{"text": "ok", "published_at": "2024-01-01T10:00:00"}', "application/json", 422,
-         ["timezone"]),
+        (b'{"text": "ok", "published_at": "yesterday"}', "application/json", 422, ["published_at"]),
+        (
+            b'{"text": "ok", "published_at": "2024-01-01T10:00:00"}',
+            "application/json",
+            422,
+            ["timezone"],
+        ),
         (b"text", "application/x-www-form-urlencoded", 415, ["Content-Type", "text/plain"]),
         (b"text", "", 415, ["Content-Type"]),
         (b"text", "text/plain; charset=klingon", 415, ["charset"]),
     ],
 )
-def test_bad_bodies(client: TestClient, body: bytes, content_type: str, status: int,
-                    words: list[str]) -> None:
+def test_bad_bodies(
+    client: TestClient, body: bytes, content_type: str, status: int, words: list[str]
+) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     response = client.post("/v1/articles/a/revisions", content=body, headers=headers)
     assert_problem(response, status, *words)
@@ -57,15 +64,19 @@ def test_bad_bodies(client: TestClient, body: bytes, content_type: str, status: 
 
 
 def test_metadata_over_the_limit(client: TestClient) -> None:
-    response = client.post("/v1/articles/a/revisions",
-                           json={"text": "ok", "metadata": {"blob": "x" * 20_000}})
+    response = client.post(
+        "/v1/articles/a/revisions", json={"text": "ok", "metadata": {"blob": "x" * 20_000}}
+    )
     assert_problem(response, 422, "metadata", "bytes")
     nothing_stored(client)
 
 
 def test_body_over_the_limit(client: TestClient) -> None:
-    response = client.post("/v1/articles/a/revisions", content=b"x" * (1024 * 1024 + 1),
-                           headers={"Content-Type": "text/plain"})
+    response = client.post(
+        "/v1/articles/a/revisions",
+        content=b"x" * (1024 * 1024 + 1),
+        headers={"Content-Type": "text/plain"},
+    )
     assert_problem(response, 413, "bytes")
     nothing_stored(client)
 
@@ -75,17 +86,20 @@ def test_streamed_body_over_the_limit(client: TestClient) -> None:
         for _ in range(20):
             yield b"y" * 65536
 
-    response = client.post("/v1/articles/a/revisions", content=chunks(),
-                           headers={"Content-Type": "text/plain"})
+    response = client.post(
+        "/v1/articles/a/revisions", content=chunks(), headers={"Content-Type": "text/plain"}
+    )
     assert_problem(response, 413)
     nothing_stored(client)
 
 
-@pytest.mark.parametrize("article_id", ["-starts-with-dash", "has space", "x" * 201, "a/b",
-                                        "é"])
+@pytest.mark.parametrize("article_id", ["-starts-with-dash", "has space", "x" * 201, "a/b", "é"])
 def test_invalid_article_ids(client: TestClient, article_id: str) -> None:
-    response = client.post(f"/v1/articles/{article_id}/revisions", content=b"Hello there.",
-                           headers={"Content-Type": "text/plain"})
+    response = client.post(
+        f"/v1/articles/{article_id}/revisions",
+        content=b"Hello there.",
+        headers={"Content-Type": "text/plain"},
+    )
     assert response.status_code in (404, 422)  # a slash changes the route itself
     if "/" not in article_id:
         assert_problem(response, 422, "article_id")
@@ -95,16 +109,20 @@ def test_invalid_article_ids(client: TestClient, article_id: str) -> None:
 def test_longest_valid_article_id(client: TestClient) -> None:
     article_id = "A" + "b.c_d~e:f-" * 19 + "123456789"
     assert len(article_id) == 200
-    response = client.post(f"/v1/articles/{article_id}/revisions", content=b"Hello there.",
-                           headers={"Content-Type": "text/plain"})
+    response = client.post(
+        f"/v1/articles/{article_id}/revisions",
+        content=b"Hello there.",
+        headers={"Content-Type": "text/plain"},
+    )
     assert response.status_code == 201
 
 
 def test_unknown_article_and_revision(client: TestClient) -> None:
     assert_problem(client.get("/v1/articles/nope"), 404, "nope")
     assert_problem(client.get("/v1/articles/nope/revisions"), 404)
-    client.post("/v1/articles/a/revisions", content=b"Hello there.",
-                headers={"Content-Type": "text/plain"})
+    client.post(
+        "/v1/articles/a/revisions", content=b"Hello there.", headers={"Content-Type": "text/plain"}
+    )
     assert_problem(client.get("/v1/articles/a/revisions/2"), 404, "revisions 1 to 1")
     assert_problem(client.get("/v1/articles/a/revisions/0"), 422, "latest")
     assert_problem(client.get("/v1/articles/a/revisions/first"), 422, "latest")

@@ -29,7 +29,8 @@ def test_seed_history_feed_and_blame(client: TestClient, seeds) -> None:
     assert change["summary"] == change_record(compare(*seeds))["summary"]
     feed = client.get("/v1/changes", params={"kind": "section_removed"}).json()["items"]
     assert [(f["article_id"], f["revision"], f["from_revision"]) for f in feed] == [
-        ("putin-china", 2, 1)]
+        ("putin-china", 2, 1)
+    ]
     assert client.get("/v1/changes", params={"kind": "quotes_changed"}).json()["items"] == []
     blame = client.get("/v1/articles/putin-china/revisions/2/blame").json()["blocks"]
     assert len(blame) == 15
@@ -54,11 +55,14 @@ def test_reverts_and_title_changes(client: TestClient) -> None:
     publish(client, "m", v1, title="Minister resigns")
     publish(client, "m", v2, title="Minister resigns")
     third = publish(client, "m", v1, title="Minister quits")
-    assert third["revision"] == 3 and third["revert_of"] == 1
+    assert third["revision"] == 3
+    assert third["revert_of"] == 1
     history = client.get("/v1/articles/m/history").json()["items"]
     assert history[2]["revert_of"] == 1
-    assert history[2]["change"]["title_changed"] == {"old": "Minister resigns",
-                                                     "new": "Minister quits"}
+    assert history[2]["change"]["title_changed"] == {
+        "old": "Minister resigns",
+        "new": "Minister quits",
+    }
     feed = client.get("/v1/changes", params={"kind": "title_changed"}).json()["items"]
     assert [(f["revision"], f["revert_of"]) for f in feed] == [(3, 1)]
     # A new title alone is a new revision; the same title and text is not.
@@ -92,8 +96,10 @@ def test_feed_paginates_every_change_once_in_order(client: TestClient) -> None:
     expected = set()
     for art in range(100):
         for rev in range(20):
-            text = (f"Story {art} opens with a paragraph that stays the same in every version.\n\n"
-                    f"Update {rev}: officials said {words[rev % 8]} crews were sent to area {art}.")
+            text = (
+                f"Story {art} opens with a paragraph that stays the same in every version.\n\n"
+                f"Update {rev}: officials said {words[rev % 8]} crews were sent to area {art}."
+            )
             publish(client, f"a{art}", text)
             if rev:
                 expected.add((f"a{art}", rev + 1))

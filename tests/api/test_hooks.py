@@ -13,19 +13,29 @@ from app.settings import Settings
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 ROTATED = "whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24="
-PAYLOAD = {"article_id": "hooked", "title": "Storm hits coast", "url": "https://example.com/s",
-           "published_at": "2024-05-01T12:00:00Z", "source_revision_id": "cms-1",
-           "text": "The storm reached the coast on Sunday night.\n\nThousands lost power.",
-           "metadata": {"desk": "news"}}
+PAYLOAD = {
+    "article_id": "hooked",
+    "title": "Storm hits coast",
+    "url": "https://example.com/s",
+    "published_at": "2024-05-01T12:00:00Z",
+    "source_revision_id": "cms-1",
+    "text": "The storm reached the coast on Sunday night.\n\nThousands lost power.",
+    "metadata": {"desk": "news"},
+}
 
 
-def signed(payload: object, *, secret: str = SECRET, msg_id: str = "msg_1",
-           at: datetime | None = None) -> tuple[bytes, dict[str, str]]:
+def signed(
+    payload: object, *, secret: str = SECRET, msg_id: str = "msg_1", at: datetime | None = None
+) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(payload).encode()
     at = at or datetime.now(UTC)
     signature = Webhook(secret).sign(msg_id, at, body.decode())
-    return body, {"webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())),
-                  "webhook-signature": signature, "Content-Type": "application/json"}
+    return body, {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+        "Content-Type": "application/json",
+    }
 
 
 def stored(client: TestClient) -> int:
@@ -39,7 +49,8 @@ def test_valid_delivery_is_stored(client: TestClient) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["revision"] == 1
     rev = client.get("/v1/articles/hooked/revisions/1").json()
-    assert rev["title"] == "Storm hits coast" and rev["source_revision_id"] == "cms-1"
+    assert rev["title"] == "Storm hits coast"
+    assert rev["source_revision_id"] == "cms-1"
 
 
 def test_rotated_secret_and_html_payload(client: TestClient) -> None:
@@ -63,8 +74,19 @@ def test_rotated_secret_and_html_payload(client: TestClient) -> None:
         lambda b, h: (b, h | {"webhook-timestamp": "yesterday"}),
         lambda b, h: (b"\xff\xfe not utf-8", h),
     ],
-    ids=["tampered-body", "wrong-secret", "stale", "future", "no-signature", "no-id",
-         "no-timestamp", "no-comma", "bad-base64", "bad-timestamp", "non-utf8-body"],
+    ids=[
+        "tampered-body",
+        "wrong-secret",
+        "stale",
+        "future",
+        "no-signature",
+        "no-id",
+        "no-timestamp",
+        "no-comma",
+        "bad-base64",
+        "bad-timestamp",
+        "non-utf8-body",
+    ],
 )
 def test_rejected_deliveries_store_nothing(client: TestClient, tamper) -> None:
     body, headers = tamper(*signed(PAYLOAD))
@@ -87,7 +109,8 @@ def test_unconfigured_hook_answers_503(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"WEBHOOK_SECRETS": ""}))
     with TestClient(app) as client:
         r = client.post("/v1/hooks/publish", content=signed(PAYLOAD)[0], headers=signed(PAYLOAD)[1])
-        assert r.status_code == 503 and "WEBHOOK_SECRETS" in r.json()["detail"]
+        assert r.status_code == 503
+        assert "WEBHOOK_SECRETS" in r.json()["detail"]
     app.state.engine.dispose()
 
 
@@ -100,8 +123,11 @@ def test_oversized_delivery_is_413(client: TestClient) -> None:
 def test_redelivery_ten_times_concurrently_stores_once(client: TestClient) -> None:
     body, headers = signed(PAYLOAD, msg_id="msg_dup")
     with ThreadPoolExecutor(max_workers=10) as pool:
-        responses = list(pool.map(
-            lambda _: client.post("/v1/hooks/publish", content=body, headers=headers), range(10)))
+        responses = list(
+            pool.map(
+                lambda _: client.post("/v1/hooks/publish", content=body, headers=headers), range(10)
+            )
+        )
     assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
     assert {r.json()["revision"] for r in responses} == {1}
     assert stored(client) == 1
@@ -113,15 +139,18 @@ def test_redelivery_ten_times_concurrently_stores_once(client: TestClient) -> No
 
 def test_idempotency_key(client: TestClient) -> None:
     def send(text: str, key: str):
-        return client.post("/v1/articles/idem/revisions", json={"text": text},
-                           headers={"Idempotency-Key": key})
+        return client.post(
+            "/v1/articles/idem/revisions", json={"text": text}, headers={"Idempotency-Key": key}
+        )
 
     first = send("Version one of the story is here.", "k1")
     assert first.status_code == 201
     # Same key, same body: the stored answer, even though the article moved on since.
     assert send("Version two of the story is here.", "k2").json()["revision"] == 2
     replay = send("Version one of the story is here.", "k1")
-    assert replay.status_code == 201 and replay.json() == first.json()
+    assert replay.status_code == 201
+    assert replay.json() == first.json()
     clash = send("Something else entirely was sent.", "k1")
-    assert clash.status_code == 422 and "idempotency key" in clash.json()["detail"].lower()
+    assert clash.status_code == 422
+    assert "idempotency key" in clash.json()["detail"].lower()
     assert client.get("/v1/articles/idem").json()["latest_revision"] == 2

@@ -29,9 +29,14 @@ def test_second_revision_carries_the_diff_summary(client: TestClient, seeds) -> 
     post_text(client, "putin-china", seeds[0])
     response = client.post(
         "/v1/articles/putin-china/revisions",
-        json={"text": seeds[1], "title": "Putin heads to China", "url": "https://example.com/a",
-              "published_at": "2014-05-19T10:00:00+02:00", "source_revision_id": "cms-7",
-              "metadata": {"desk": "world"}},
+        json={
+            "text": seeds[1],
+            "title": "Putin heads to China",
+            "url": "https://example.com/a",
+            "published_at": "2014-05-19T10:00:00+02:00",
+            "source_revision_id": "cms-7",
+            "metadata": {"desk": "world"},
+        },
     )
     assert response.status_code == 201
     body = response.json()
@@ -71,7 +76,8 @@ def test_revision_reads_latest_and_text(client: TestClient, seeds) -> None:
     assert "Energy alliance" not in latest["text"]
     first = client.get("/v1/articles/a2/revisions/1").json()
     kinds = [b["kind"] for b in first["blocks"]]
-    assert kinds.count("heading") == 2 and kinds.count("boilerplate") == 2
+    assert kinds.count("heading") == 2
+    assert kinds.count("boilerplate") == 2
     assert "Energy alliance\n\nNoting that" in first["text"]
 
 
@@ -102,13 +108,19 @@ def test_articles_list_newest_activity_first(client: TestClient) -> None:
 
 
 def test_html_and_markdown_bodies(client: TestClient) -> None:
-    html = client.post("/v1/articles/h1/revisions", content=b"<h2>Oil</h2><p>Prices rose.</p>",
-                       headers={"Content-Type": "text/html; charset=utf-8"})
+    html = client.post(
+        "/v1/articles/h1/revisions",
+        content=b"<h2>Oil</h2><p>Prices rose.</p>",
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
     assert html.status_code == 201
     md = client.post("/v1/articles/h1/revisions", json={"markdown": "## Oil\n\nPrices *rose*."})
     assert md.status_code == 200, "same blocks as the HTML revision: not a new revision"
     blocks = client.get("/v1/articles/h1/revisions/1").json()["blocks"]
-    assert blocks == [{"kind": "heading", "text": "Oil"}, {"kind": "paragraph", "text": "Prices rose."}]
+    assert blocks == [
+        {"kind": "heading", "text": "Oil"},
+        {"kind": "paragraph", "text": "Prices rose."},
+    ]
 
 
 def test_original_body_is_kept_as_sent(client: TestClient) -> None:

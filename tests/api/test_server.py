@@ -45,7 +45,9 @@ def server(db_url: str, tmp_path: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not become ready:\n{(tmp_path / 'server.log').read_text()}")
+                pytest.fail(
+                    f"server did not become ready:\n{(tmp_path / 'server.log').read_text()}"
+                )
             time.sleep(0.2)
         yield base
     finally:
@@ -59,22 +61,26 @@ def server(db_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 def test_entry_command_migrates_and_serves(server: str) -> None:
-    assert httpx.get(f"{server}/healthz").json() == {"status": "ok", "database": None,
-                                                      "migration": None}
+    assert httpx.get(f"{server}/healthz").json() == {
+        "status": "ok",
+        "database": None,
+        "migration": None,
+    }
     ready = httpx.get(f"{server}/readyz").json()
-    assert ready["status"] == "ok" and ready["migration"]
+    assert ready["status"] == "ok"
+    assert ready["migration"]
 
 
 def test_concurrent_publishes_get_gapless_numbers(server: str) -> None:
     def publish(k: int) -> httpx.Response:
         text = f"Breaking: update number {k} on the storm.\n\nOfficials said {k} homes lost power."
-        return httpx.post(f"{server}/v1/articles/storm/revisions", json={"text": text},
-                          timeout=60)
+        return httpx.post(f"{server}/v1/articles/storm/revisions", json={"text": text}, timeout=60)
 
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         responses = list(pool.map(publish, range(WRITERS)))
-    assert [r.status_code for r in responses] == [201] * WRITERS, [r.text for r in responses
-                                                                   if r.status_code != 201]
+    assert [r.status_code for r in responses] == [201] * WRITERS, [
+        r.text for r in responses if r.status_code != 201
+    ]
     acknowledged = sorted(r.json()["revision"] for r in responses)
     assert acknowledged == list(range(1, WRITERS + 1))
     listed = []

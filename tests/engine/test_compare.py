@@ -27,8 +27,13 @@ def nonzero(summary: dict[str, int]) -> dict[str, int]:
 def test_seed_diff(seeds) -> None:
     d = compare(*seeds)
     s = d.summary
-    assert (s["paragraphs_removed"], s["paragraphs_added"], s["paragraphs_modified"],
-            s["paragraphs_moved"], s["paragraphs_unchanged"]) == (1, 0, 0, 0, 15)
+    assert (
+        s["paragraphs_removed"],
+        s["paragraphs_added"],
+        s["paragraphs_modified"],
+        s["paragraphs_moved"],
+        s["paragraphs_unchanged"],
+    ) == (1, 0, 0, 0, 15)
     assert [(x.op, x.heading) for x in d.sections] == [("delete", "Energy alliance")]
     changed = [(e.op, e.kind, e.old_text) for e in d.entries if e.op != "equal"]
     assert changed == [
@@ -50,54 +55,132 @@ def test_seed_diff_reversed_is_the_mirror_image(seeds) -> None:
     assert [(x.op, x.heading) for x in backward.sections] == [("insert", "Energy alliance")]
     assert backward.headings["added"] == ["Putin’s China visit"]
     assert [(e.op, e.kind) for e in backward.entries if e.op != "equal"] == [
-        ("insert", "heading"), ("insert", "heading"), ("insert", "paragraph"),
-        ("insert", "boilerplate"), ("insert", "boilerplate")]
+        ("insert", "heading"),
+        ("insert", "heading"),
+        ("insert", "paragraph"),
+        ("insert", "boilerplate"),
+        ("insert", "boilerplate"),
+    ]
 
 
 CASES = [
     # (name, old paragraphs, new paragraphs, expected non-zero summary, expected ops)
-    ("typo", BASE, [P1, P2.replace("supports", "suports"), P3, P4, P5],
-     {"paragraphs_modified": 1, "words_added": 1, "words_removed": 1}, None),
-    ("number change", BASE, [P1, P2, P3.replace("$4 million", "$5 million"), P4, P5],
-     {"paragraphs_modified": 1, "words_added": 1, "words_removed": 1}, None),
-    ("quote edited", [P1, "“We will not wait for a collapse,” the mayor said."],
-     [P1, "“We cannot wait for a collapse,” the mayor said."],
-     {"paragraphs_modified": 1, "words_added": 1, "words_removed": 2}, None),
-    ("paragraph moved", BASE, [P1, P3, P4, P5, P2], {"paragraphs_moved": 1},
-     [("equal", 0, 0), ("equal", 2, 1), ("equal", 3, 2), ("equal", 4, 3), ("move", 1, 4)]),
-    ("moved and edited", BASE, [P1, P3, P4, P5, P2.replace("in May", "in early May")],
-     {"paragraphs_moved": 1, "words_added": 1}, None),
-    ("split", BASE,
-     [P1, "Engineers found cracks in two of its steel supports.",
-      "The cracks were found during an inspection in May.", P3, P4, P5],
-     {"paragraphs_split": 1, "words_added": 4}, None),
+    (
+        "typo",
+        BASE,
+        [P1, P2.replace("supports", "suports"), P3, P4, P5],
+        {"paragraphs_modified": 1, "words_added": 1, "words_removed": 1},
+        None,
+    ),
+    (
+        "number change",
+        BASE,
+        [P1, P2, P3.replace("$4 million", "$5 million"), P4, P5],
+        {"paragraphs_modified": 1, "words_added": 1, "words_removed": 1},
+        None,
+    ),
+    (
+        "quote edited",
+        [P1, "“We will not wait for a collapse,” the mayor said."],
+        [P1, "“We cannot wait for a collapse,” the mayor said."],
+        {"paragraphs_modified": 1, "words_added": 1, "words_removed": 2},
+        None,
+    ),
+    (
+        "paragraph moved",
+        BASE,
+        [P1, P3, P4, P5, P2],
+        {"paragraphs_moved": 1},
+        [("equal", 0, 0), ("equal", 2, 1), ("equal", 3, 2), ("equal", 4, 3), ("move", 1, 4)],
+    ),
+    (
+        "moved and edited",
+        BASE,
+        [P1, P3, P4, P5, P2.replace("in May", "in early May")],
+        {"paragraphs_moved": 1, "words_added": 1},
+        None,
+    ),
+    (
+        "split",
+        BASE,
+        [
+            P1,
+            "Engineers found cracks in two of its steel supports.",
+            "The cracks were found during an inspection in May.",
+            P3,
+            P4,
+            P5,
+        ],
+        {"paragraphs_split": 1, "words_added": 4},
+        None,
+    ),
     ("merge", BASE, [P1, P2 + " " + P3, P4, P5], {"paragraphs_merged": 1}, None),
-    ("section added at the end", BASE,
-     [*BASE, "## What comes next", "The council will vote again on the budget in March."],
-     {"paragraphs_added": 1, "sections_added": 1, "words_added": 13}, None),
-    ("section removed in the middle",
-     [P1, P2, "## The cost", P3, "Critics said the estimate was far too low.", "## Reaction", P4, P5],
-     [P1, P2, "## Reaction", P4, P5],
-     {"paragraphs_removed": 2, "sections_removed": 1, "words_removed": 23}, None),
+    (
+        "section added at the end",
+        BASE,
+        [*BASE, "## What comes next", "The council will vote again on the budget in March."],
+        {"paragraphs_added": 1, "sections_added": 1, "words_added": 13},
+        None,
+    ),
+    (
+        "section removed in the middle",
+        [
+            P1,
+            P2,
+            "## The cost",
+            P3,
+            "Critics said the estimate was far too low.",
+            "## Reaction",
+            P4,
+            P5,
+        ],
+        [P1, P2, "## Reaction", P4, P5],
+        {"paragraphs_removed": 2, "sections_removed": 1, "words_removed": 23},
+        None,
+    ),
     ("whitespace only", BASE, [p.replace(" ", "  ") for p in BASE], {}, None),
-    ("duplicated paragraph", BASE, [P1, P2, P2, P3, P4, P5], {"paragraphs_added": 1,
-                                                               "words_added": 14}, None),
-    ("duplicate removed", [P1, P2, P3, P2, P4], [P1, P2, P3, P4],
-     {"paragraphs_removed": 1, "words_removed": 14}, None),
-    ("complete rewrite", [P1, P2],
-     [P1, "Traffic lights on the ring road will be replaced over the summer holidays."],
-     {"paragraphs_added": 1, "paragraphs_removed": 1, "words_added": 13,
-      "words_removed": 14}, None),
+    (
+        "duplicated paragraph",
+        BASE,
+        [P1, P2, P2, P3, P4, P5],
+        {"paragraphs_added": 1, "words_added": 14},
+        None,
+    ),
+    (
+        "duplicate removed",
+        [P1, P2, P3, P2, P4],
+        [P1, P2, P3, P4],
+        {"paragraphs_removed": 1, "words_removed": 14},
+        None,
+    ),
+    (
+        "complete rewrite",
+        [P1, P2],
+        [P1, "Traffic lights on the ring road will be replaced over the summer holidays."],
+        {"paragraphs_added": 1, "paragraphs_removed": 1, "words_added": 13, "words_removed": 14},
+        None,
+    ),
     ("empty old text", [], [P1, P2], {"paragraphs_added": 2, "words_added": 27}, None),
-    ("heading removed, paragraphs stay", [P1, "## The cost", P3, P4], [P1, P3, P4],
-     {"headings_removed": 1, "words_removed": 2}, None),
-    ("heading renamed", [P1, "## The cost of repairs", P3], [P1, "## The cost of the repairs", P3],
-     {"headings_changed": 1, "words_added": 1}, None),
+    (
+        "heading removed, paragraphs stay",
+        [P1, "## The cost", P3, P4],
+        [P1, P3, P4],
+        {"headings_removed": 1, "words_removed": 2},
+        None,
+    ),
+    (
+        "heading renamed",
+        [P1, "## The cost of repairs", P3],
+        [P1, "## The cost of the repairs", P3],
+        {"headings_changed": 1, "words_added": 1},
+        None,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "old", "new", "expected", "expected_ops"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "old", "new", "expected", "expected_ops"), CASES, ids=[c[0] for c in CASES]
+)
 def test_edit_cases(name, old, new, expected, expected_ops) -> None:
     d = compare(doc(*old), doc(*new))
     assert nonzero(d.summary) == expected
@@ -114,15 +197,26 @@ def test_modified_entries_carry_word_level_inline() -> None:
     d = compare(doc(P1, P3), doc(P1, P3.replace("$4 million", "$5 million")))
     entry = d.entries[1]
     assert entry.op == "modify"
-    assert [(s.op, s.text) for s in entry.inline if s.op != "equal"] == [("delete", "4"),
-                                                                        ("insert", "5")]
+    assert [(s.op, s.text) for s in entry.inline if s.op != "equal"] == [
+        ("delete", "4"),
+        ("insert", "5"),
+    ]
 
 
 def test_split_pieces_share_their_old_index() -> None:
-    d = compare(doc(P1, P2), doc(P1, "Engineers found cracks in two of its steel supports.",
-                                 "The cracks were found during an inspection in May."))
+    d = compare(
+        doc(P1, P2),
+        doc(
+            P1,
+            "Engineers found cracks in two of its steel supports.",
+            "The cracks were found during an inspection in May.",
+        ),
+    )
     assert [(e.op, e.old_index, e.new_index) for e in d.entries] == [
-        ("equal", 0, 0), ("split", 1, 1), ("split", 1, 2)]
+        ("equal", 0, 0),
+        ("split", 1, 1),
+        ("split", 1, 2),
+    ]
 
 
 def test_char_granularity() -> None:
@@ -142,8 +236,10 @@ def test_html_renderer_escapes_article_text() -> None:
 
     d = compare("Hello <b>there</b>.", 'Hello <img src=x onerror="alert(1)">.')
     page = render_html(d)
-    assert "<img" not in page and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
-    assert "<ins>" in page and "<del>" in page
+    assert "<img" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert "<ins>" in page
+    assert "<del>" in page
     lines = render_unified(d).splitlines()
     assert lines[-2:] == ["- Hello <b>there</b>.", '+ Hello <img src=x onerror="alert(1)">.']
     edited = compare(doc(P1, P3), doc(P1, P3.replace("$4 million", "<b>$5</b> million")))

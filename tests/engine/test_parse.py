@@ -8,10 +8,10 @@ from app.engine import Block, make_document, parse_text
 from app.engine.classify import _glue_points, glue_candidates, is_boilerplate, split_glued_heading
 
 INNER_CAPITALS = """YouTube iPhone eBay McDonald's PlayStation JavaScript LinkedIn WhatsApp
-PowerPoint DreamWorks FedEx MacArthur DeSantis iTunes SharePoint ThinkPad BlackRock
-HarperCollins GlaxoSmithKline MasterCard SoftBank WordPress DoorDash TikTok PayPal HuffPost
-BuzzFeed MacBook DeepMind SeaWorld TripAdvisor WikiLeaks AstraZeneca GameStop JetBlue
-McConnell O'Neill DiCaprio LaGuardia McKinsey StubHub SpaceX OpenAI iHeartMedia BlackBerry
+PowerPoint DreamWorks FedEx MacArthur DeSantis iTunes SharePoint ThinkPad BlackRock HarperCollins
+GlaxoSmithKline MasterCard SoftBank WordPress DoorDash TikTok PayPal HuffPost BuzzFeed
+MacBook DeepMind SeaWorld TripAdvisor WikiLeaks AstraZeneca GameStop JetBlue McConnell
+O'Neill DiCaprio LaGuardia McKinsey StubHub SpaceX OpenAI iHeartMedia BlackBerry
 PricewaterhouseCoopers ExxonMobil ConocoPhillips CinemaCon SoundCloud DropBox NetApp""".split()
 
 
@@ -21,13 +21,19 @@ def seed_blocks(text: str) -> list[Block]:
 
 def test_seed_revisions_parse_to_the_same_blocks_except_real_changes(seeds) -> None:
     r1, r2 = seed_blocks(seeds[0]), seed_blocks(seeds[1])
-    removed = {Block("heading", "Putin’s China visit"), Block("heading", "Energy alliance"),
-               Block("boilerplate", "COMMents"), Block("boilerplate", "SHARE")}
+    removed = {
+        Block("heading", "Putin’s China visit"),
+        Block("heading", "Energy alliance"),
+        Block("boilerplate", "COMMents"),
+        Block("boilerplate", "SHARE"),
+    }
     assert removed <= set(r1)
     energy = [b for b in r1 if b.text.startswith("Noting that Russia")]
-    assert len(energy) == 1 and energy[0].kind == "paragraph"
+    assert len(energy) == 1
+    assert energy[0].kind == "paragraph"
     assert [b for b in r1 if b not in removed and b not in energy] == r2
-    assert len(r2) == 15 and all(b.kind == "paragraph" for b in r2)
+    assert len(r2) == 15
+    assert all(b.kind == "paragraph" for b in r2)
 
 
 @pytest.mark.parametrize(
@@ -41,8 +47,15 @@ def test_seed_revisions_parse_to_the_same_blocks_except_real_changes(seeds) -> N
         lambda t: "\n\n\n" + "\n\n \n\n".join(t.split("\n")) + "\n\n",
         lambda t: t.replace("Café", "Cafe\u0301"),
     ],
-    ids=["crlf", "cr", "trailing-spaces", "nbsp-zero-width", "blank-lines", "many-blank-lines",
-         "nfd"],
+    ids=[
+        "crlf",
+        "cr",
+        "trailing-spaces",
+        "nbsp-zero-width",
+        "blank-lines",
+        "many-blank-lines",
+        "nfd",
+    ],
 )
 def test_whitespace_only_reformatting_is_not_a_change(seeds, variant) -> None:
     original = make_document(parse_text(seeds[1]))
@@ -50,8 +63,10 @@ def test_whitespace_only_reformatting_is_not_a_change(seeds, variant) -> None:
 
 
 def test_hard_wrapped_paragraphs_are_joined() -> None:
-    wrapped = ("The minister said on Tuesday that the\nfire at the plant was out and that\n"
-               "nobody was hurt.\n\nThe plant will reopen\nnext week.")
+    wrapped = (
+        "The minister said on Tuesday that the\nfire at the plant was out and that\n"
+        "nobody was hurt.\n\nThe plant will reopen\nnext week."
+    )
     assert [b.text for b in parse_text(wrapped)] == [
         "The minister said on Tuesday that the fire at the plant was out and that nobody was hurt.",
         "The plant will reopen next week.",
@@ -60,8 +75,11 @@ def test_hard_wrapped_paragraphs_are_joined() -> None:
 
 def test_one_line_per_paragraph_inside_blank_line_text() -> None:
     text = "Intro line one.\nIntro line two.\n\nAnother paragraph."
-    assert [b.text for b in parse_text(text)] == ["Intro line one.", "Intro line two.",
-                                                  "Another paragraph."]
+    assert [b.text for b in parse_text(text)] == [
+        "Intro line one.",
+        "Intro line two.",
+        "Another paragraph.",
+    ]
 
 
 def test_standalone_heading_needs_text_under_it() -> None:
@@ -72,9 +90,11 @@ def test_standalone_heading_needs_text_under_it() -> None:
 
 @pytest.mark.parametrize("word", INNER_CAPITALS)
 def test_inner_capitals_never_split(word: str) -> None:
-    for text in (f"{word} said on Monday that profits rose sharply in the quarter.",
-                 f"Shares of {word} rose after the company said profits jumped.",
-                 f"{word} results beat forecasts and the shares rose on Monday."):
+    for text in (
+        f"{word} said on Monday that profits rose sharply in the quarter.",
+        f"Shares of {word} rose after the company said profits jumped.",
+        f"{word} results beat forecasts and the shares rose on Monday.",
+    ):
         assert split_glued_heading(text) is None, text
         assert [b.kind for b in parse_text(text)] == ["paragraph"]
 
@@ -103,8 +123,10 @@ def test_a_glue_point_past_the_heading_window_is_not_a_candidate() -> None:
     ("glued", "heading"),
     [
         ("Energy allianceNoting that Russia already supplies oil to China.", "Energy alliance"),
-        ("Putin’s China visitThe two countries are expected to sign a package.",
-         "Putin’s China visit"),
+        (
+            "Putin’s China visitThe two countries are expected to sign a package.",
+            "Putin’s China visit",
+        ),
         ("What happens nextOfficials will meet again on Friday to decide.", "What happens next"),
         ("BackgroundThe dispute began in 2012 over fishing rights.", "Background"),
         ("Road to recoveryAfter the storm, residents returned home.", "Road to recovery"),
@@ -113,16 +135,35 @@ def test_a_glue_point_past_the_heading_window_is_not_a_candidate() -> None:
 def test_glued_headings_are_repaired(glued: str, heading: str) -> None:
     blocks = parse_text(glued)
     assert blocks[0] == Block("heading", heading)
-    assert blocks[1].kind == "paragraph" and glued.endswith(blocks[1].text)
+    assert blocks[1].kind == "paragraph"
+    assert glued.endswith(blocks[1].text)
 
 
 @pytest.mark.parametrize(
     "line",
-    ["SHARE", "COMMents", "Comments", "12 comments", "Print", "Email this article",
-     "Advertisement", "ADVERTISEMENT", "Read more", "Read more: Oil prices fall",
-     "Subscribe to our newsletter", "Sign up for our daily newsletter", "Share on Facebook",
-     "Tweet", "Story continues below advertisement", "• Share", "Share this article »",
-     "Skip to content", "Follow us on Twitter", "View comments", "Copy link"],
+    [
+        "SHARE",
+        "COMMents",
+        "Comments",
+        "12 comments",
+        "Print",
+        "Email this article",
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Read more",
+        "Read more: Oil prices fall",
+        "Subscribe to our newsletter",
+        "Sign up for our daily newsletter",
+        "Share on Facebook",
+        "Tweet",
+        "Story continues below advertisement",
+        "• Share",
+        "Share this article »",
+        "Skip to content",
+        "Follow us on Twitter",
+        "View comments",
+        "Copy link",
+    ],
 )
 def test_page_chrome_is_boilerplate(line: str) -> None:
     assert is_boilerplate(line)
@@ -130,10 +171,14 @@ def test_page_chrome_is_boilerplate(line: str) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["Share prices fell sharply on Monday.", "Comments from the minister angered farmers.",
-     "Print media is in decline.", "Advertisement spending rose 4% last year.",
-     "Read more than 40 pages of the report before the vote.",
-     "Subscribers will pay more from January."],
+    [
+        "Share prices fell sharply on Monday.",
+        "Comments from the minister angered farmers.",
+        "Print media is in decline.",
+        "Advertisement spending rose 4% last year.",
+        "Read more than 40 pages of the report before the vote.",
+        "Subscribers will pay more from January.",
+    ],
 )
 def test_sentences_about_chrome_words_are_not_boilerplate(line: str) -> None:
     assert not is_boilerplate(line)

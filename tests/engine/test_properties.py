@@ -9,16 +9,41 @@ from hypothesis import strategies as st
 
 from app.engine import Block, apply_diff, compare
 
-WORDS = ["oil", "gas", "deal", "Putin", "China", "said", "the", "a", "new", "$60", "5%",
-         "minister", "“quote”", "war", "talks", "on", "Monday", "price", "rose", "fell"]
+WORDS = [
+    "oil",
+    "gas",
+    "deal",
+    "Putin",
+    "China",
+    "said",
+    "the",
+    "a",
+    "new",
+    "$60",
+    "5%",
+    "minister",
+    "“quote”",
+    "war",
+    "talks",
+    "on",
+    "Monday",
+    "price",
+    "rose",
+    "fell",
+]
 
 sentence = st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(
-    lambda ws: " ".join(ws) + ".")
+    lambda ws: " ".join(ws) + "."
+)
 block = st.one_of(
     st.builds(lambda s: Block("paragraph", s), sentence),
-    st.builds(lambda s: Block("paragraph", s), st.lists(sentence, min_size=2, max_size=3).map(" ".join)),
-    st.builds(lambda ws: Block("heading", " ".join(ws).capitalize()),
-              st.lists(st.sampled_from(WORDS), min_size=1, max_size=3)),
+    st.builds(
+        lambda s: Block("paragraph", s), st.lists(sentence, min_size=2, max_size=3).map(" ".join)
+    ),
+    st.builds(
+        lambda ws: Block("heading", " ".join(ws).capitalize()),
+        st.lists(st.sampled_from(WORDS), min_size=1, max_size=3),
+    ),
     st.just(Block("boilerplate", "SHARE")),
 )
 document = st.lists(block, max_size=14)
@@ -47,18 +72,25 @@ def edited_pair(draw: st.DrawFn) -> tuple[list[Block], list[Block]]:
             words = new[k].text.split()
             if len(words) > 1:
                 cut = draw(st.integers(1, len(words) - 1))
-                new[k: k + 1] = [Block("paragraph", " ".join(words[:cut])),
-                                 Block("paragraph", " ".join(words[cut:]))]
+                new[k : k + 1] = [
+                    Block("paragraph", " ".join(words[:cut])),
+                    Block("paragraph", " ".join(words[cut:])),
+                ]
         elif action == "merge" and k + 1 < len(new):
-            new[k: k + 2] = [Block("paragraph", new[k].text + " " + new[k + 1].text)]
+            new[k : k + 2] = [Block("paragraph", new[k].text + " " + new[k + 1].text)]
     return old, new
 
 
 PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-MIRROR = {"paragraphs_added": "paragraphs_removed", "sections_added": "sections_removed",
-          "paragraphs_split": "paragraphs_merged", "words_added": "words_removed",
-          "headings_added": "headings_removed", "boilerplate_added": "boilerplate_removed"}
+MIRROR = {
+    "paragraphs_added": "paragraphs_removed",
+    "sections_added": "sections_removed",
+    "paragraphs_split": "paragraphs_merged",
+    "words_added": "words_removed",
+    "headings_added": "headings_removed",
+    "boilerplate_added": "boilerplate_removed",
+}
 
 
 @PROPS
@@ -74,12 +106,10 @@ def test_replaying_the_diff_rebuilds_the_new_blocks(pair) -> None:
 def test_every_block_is_accounted_for_exactly_once(pair) -> None:
     old, new = pair
     diff = compare(old, new)
-    olds = sorted(e.old_index for e in diff.entries if e.old_index is not None
-                  and e.op != "split")
+    olds = sorted(e.old_index for e in diff.entries if e.old_index is not None and e.op != "split")
     splits = {e.old_index for e in diff.entries if e.op == "split"}
     assert sorted(olds + list(splits)) == list(range(len(old)))
-    news = sorted(e.new_index for e in diff.entries if e.new_index is not None
-                  and e.op != "merge")
+    news = sorted(e.new_index for e in diff.entries if e.new_index is not None and e.op != "merge")
     merges = {e.new_index for e in diff.entries if e.op == "merge"}
     assert sorted(news + list(merges)) == list(range(len(new)))
 
@@ -100,8 +130,12 @@ def test_swapping_old_and_new_mirrors_the_diff(pair) -> None:
     for a, b in MIRROR.items():
         assert forward.summary[a] == backward.summary[b]
         assert forward.summary[b] == backward.summary[a]
-    for key in ("paragraphs_modified", "paragraphs_moved", "paragraphs_unchanged",
-                "headings_changed"):
+    for key in (
+        "paragraphs_modified",
+        "paragraphs_moved",
+        "paragraphs_unchanged",
+        "headings_changed",
+    ):
         assert forward.summary[key] == backward.summary[key]
     swap = {"insert": "delete", "delete": "insert", "split": "merge", "merge": "split"}
     pairs_f = sorted((swap.get(e.op, e.op), e.new_index, e.old_index) for e in forward.entries)
