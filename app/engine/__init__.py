@@ -7,20 +7,50 @@ Public API:
     compare(old, new, granularity="word") -> Diff   the front door
     apply_diff(old_blocks, diff) -> new blocks      replay, for property tests
     render_unified(diff), render_html(diff)         renderers (JSON: Diff.to_dict)
+    change_record(diff, ...) -> ChangeRecord        what a revision did, as stored
+    carry_provenance(diff, previous, n)             where each new block came from
+
+The types that flow out of the engine into storage and the API: Block, Kind,
+Diff, Entry, Op, Section, Summary, HeadingChanges, ChangeRecord, FeedKind,
+EditClass, Segment.
 
 Nothing here imports the web or database layers, the clock or randomness.
 """
 
+from app.engine._dmp import Segment, SegmentOp
 from app.engine.blocks import (
     KINDS,
     Block,
     Document,
+    Kind,
     block_from_dict,
     family,
     make_document,
     parse_text,
 )
-from app.engine.diff import Diff, Entry, Section, apply_diff, compare, with_context
+from app.engine.changes import (
+    EDIT_CLASSES,
+    FEED_KINDS,
+    ChangeRecord,
+    EditClass,
+    FeedKind,
+    TitleChange,
+    carry_provenance,
+    change_record,
+)
+from app.engine.diff import (
+    Diff,
+    Entry,
+    Granularity,
+    HeadingChanges,
+    Op,
+    Section,
+    SectionOp,
+    Summary,
+    apply_diff,
+    compare,
+    with_context,
+)
 from app.engine.html_blocks import parse_html
 from app.engine.markdown_blocks import parse_markdown
 from app.engine.render import render_html, render_unified
@@ -28,15 +58,31 @@ from app.engine.render import render_html, render_unified
 ENGINE_VERSION = "1"
 
 __all__ = [
+    "EDIT_CLASSES",
     "ENGINE_VERSION",
+    "FEED_KINDS",
     "KINDS",
     "Block",
+    "ChangeRecord",
     "Diff",
     "Document",
+    "EditClass",
     "Entry",
+    "FeedKind",
+    "Granularity",
+    "HeadingChanges",
+    "Kind",
+    "Op",
     "Section",
+    "SectionOp",
+    "Segment",
+    "SegmentOp",
+    "Summary",
+    "TitleChange",
     "apply_diff",
     "block_from_dict",
+    "carry_provenance",
+    "change_record",
     "compare",
     "family",
     "make_document",

@@ -1,6 +1,6 @@
 """The only module that imports diff_match_patch.
 
-Public API: word_diff, char_diff, Segment, MAX_DIFF_CELLS.
+Public API: word_diff, char_diff, Segment, SegmentOp, MAX_DIFF_CELLS.
 
 Word mode follows the diff-match-patch wiki: map each token to one character,
 diff the character strings, map back, then run semantic cleanup.
@@ -15,18 +15,19 @@ replacement.
 """
 
 import re
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from diff_match_patch import diff_match_patch
 
-__all__ = ["MAX_DIFF_CELLS", "Segment", "char_diff", "word_diff"]
+__all__ = ["MAX_DIFF_CELLS", "Segment", "SegmentOp", "char_diff", "word_diff"]
 
 # n*m of the trimmed middle above which no exact diff is attempted. Myers'
 # diff is O((n+m)·d); 250k cells keeps the worst case of one call near 0.1 s.
 MAX_DIFF_CELLS = 250_000
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
-_OPS = {
+SegmentOp = Literal["equal", "insert", "delete"]
+_OPS: dict[int, SegmentOp] = {
     diff_match_patch.DIFF_EQUAL: "equal",
     diff_match_patch.DIFF_INSERT: "insert",
     diff_match_patch.DIFF_DELETE: "delete",
@@ -34,7 +35,7 @@ _OPS = {
 
 
 class Segment(NamedTuple):
-    op: str  # "equal" | "insert" | "delete"
+    op: SegmentOp
     text: str
 
 

@@ -1,6 +1,7 @@
 """Block alignment: which old block became which new block.
 
-Public API: Pair, align_blocks, MODIFY_THRESHOLD, MOVE_THRESHOLD, SPLIT_THRESHOLD.
+Public API: Op, Pair, align_blocks, match_equal, dice, words, and the thresholds
+MODIFY_THRESHOLD, MOVE_THRESHOLD, SPLIT_THRESHOLD, PIECE_CONTAINMENT.
 
 The steps, each bounded so that a pathological input degrades to coarser
 output instead of quadratic time:
@@ -24,27 +25,32 @@ Only blocks of the same family (heading, paragraph, boilerplate) pair up.
 """
 
 import itertools
-import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from app.engine.blocks import KINDS, Block, family
-
-_FAMILY_OF = {k: family(k) for k in KINDS}
+from app.engine.blocks import KINDS, WORD, Block, Family, family
 
 __all__ = [
     "MODIFY_THRESHOLD",
     "MOVE_THRESHOLD",
+    "PIECE_CONTAINMENT",
     "SPLIT_THRESHOLD",
+    "Op",
     "Pair",
     "align_blocks",
     "dice",
+    "match_equal",
+    "words",
 ]
 
+Op = Literal["equal", "insert", "delete", "modify", "move", "split", "merge"]
+
+_FAMILY_OF: dict[str, Family] = {k: family(k) for k in KINDS}
+
 # Word-set Dice at or above which two blocks in the same place are one block
-# edited. Measured on the digital.gov corpus (tests/engine/test_thresholds.py
+# edited. Measured on the digital.gov corpus (tests/engine/test_corpus.py
 # and the README): unrelated paragraphs of one article score ≤ 0.5, edited
 # paragraphs mostly ≥ 0.7. Below it, a rewrite is delete + insert.
 MODIFY_THRESHOLD = 0.55
@@ -62,13 +68,11 @@ RARE_WORD_POSTINGS = 12
 CANDIDATES_PER_BLOCK = 8
 SMALL_LCS_CELLS = 10_000
 
-_WORD = re.compile(r"\w+")
-
 
 class Pair(NamedTuple):
     """One alignment op: old and new block indices it covers."""
 
-    op: str  # equal | modify | move | split | merge | insert | delete
+    op: Op
     old: tuple[int, ...]
     new: tuple[int, ...]
     similarity: float
@@ -80,7 +84,7 @@ def words(text: str) -> frozenset[str]:
     >>> sorted(words("The cat, the HAT."))
     ['cat', 'hat', 'the']
     """
-    return frozenset(_WORD.findall(text.lower()))
+    return frozenset(WORD.findall(text.lower()))
 
 
 def dice(a: frozenset[str], b: frozenset[str], inter: int | None = None) -> float:

@@ -1,6 +1,7 @@
 """Documents as blocks: the unit the aligner works on.
 
-Public API: Block, Document, KINDS, family, parse_text, make_document.
+Public API: Block, Document, Kind, Family, KINDS, family, count_words,
+block_from_dict, make_document, parse_text.
 
 A Block is (kind, text). Kinds: heading, paragraph, boilerplate, and from
 HTML or Markdown also list_item, quote and caption. For alignment and
@@ -11,8 +12,9 @@ same content.
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from app.engine.classify import (
     glue_candidates,
@@ -24,22 +26,31 @@ from app.engine.normalize import normalize_text, split_paragraphs
 
 __all__ = [
     "KINDS",
+    "WORD",
     "Block",
     "Document",
+    "Family",
+    "Kind",
     "block_from_dict",
+    "count_words",
     "family",
     "make_document",
     "parse_text",
 ]
 
-KINDS = ("heading", "paragraph", "boilerplate", "list_item", "quote", "caption")
-_FAMILY = {"heading": "heading", "boilerplate": "boilerplate"}
+Kind = Literal["heading", "paragraph", "boilerplate", "list_item", "quote", "caption"]
+Family = Literal["heading", "paragraph", "boilerplate"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+_KIND_BY_NAME: dict[str, Kind] = {k: k for k in KINDS}
+_FAMILY: dict[Kind, Family] = {"heading": "heading", "boilerplate": "boilerplate"}
+# What counts as a word everywhere in the engine: summaries, sections, similarity.
+WORD = re.compile(r"\w+")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)(?:\s+#+)?$")
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    kind: str
+    kind: Kind
     text: str
 
     def to_dict(self) -> dict[str, str]:
@@ -55,7 +66,7 @@ class Document:
     sha256: str
 
 
-def family(kind: str) -> str:
+def family(kind: Kind) -> Family:
     """The alignment family of a kind.
 
     >>> family("list_item"), family("heading")
@@ -64,8 +75,25 @@ def family(kind: str) -> str:
     return _FAMILY.get(kind, "paragraph")
 
 
-def block_from_dict(data: dict[str, str]) -> Block:
-    return Block(data["kind"], data["text"])
+def count_words(text: str) -> int:
+    """How many words a text holds: runs of letters, digits and underscores.
+
+    >>> count_words("Putin’s $60-billion deal, signed.")
+    6
+    """
+    return len(WORD.findall(text))
+
+
+def block_from_dict(data: Mapping[str, str]) -> Block:
+    """A Block from its stored form; an unknown kind is a ValueError.
+
+    >>> block_from_dict({"kind": "heading", "text": "Energy"})
+    Block(kind='heading', text='Energy')
+    """
+    kind = _KIND_BY_NAME.get(data["kind"])
+    if kind is None:
+        raise ValueError(f"unknown block kind {data['kind']!r}")
+    return Block(kind, data["text"])
 
 
 def make_document(blocks: Iterable[Block]) -> Document:
@@ -112,6 +140,7 @@ def parse_text(text: str) -> tuple[Block, ...]:
     pieces = _pieces(split_paragraphs(normalize_text(text)))
     chrome = [is_boilerplate(p) for p, _ in pieces]
     blocks = []
+    kind: Kind
     for i, (piece, explicit) in enumerate(pieces):
         if chrome[i] and not explicit:
             kind = "boilerplate"

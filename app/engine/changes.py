@@ -1,6 +1,8 @@
 """Change records: what a revision did, in the terms editors and watchdogs use.
 
-Public API: classify_edit, change_record, carry_provenance, FEED_KINDS, EDIT_CLASSES.
+Public API: classify_edit, change_record, carry_provenance, ChangeRecord and the
+records inside it (TitleChange, BlockEditClasses), the kinds FeedKind / FEED_KINDS
+and EditClass / EDIT_CLASSES, SIGNIFICANCE.
 
 classify_edit(old, new) puts one edited block in edit classes:
   cosmetic         whitespace, punctuation, quote style or letter case only
@@ -18,24 +20,32 @@ the top, cosmetic and typo fixes near the bottom.
 """
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, get_args
 
 from app.engine._dmp import word_diff
-from app.engine.blocks import family
-from app.engine.diff import Diff
+from app.engine.blocks import count_words, family
+from app.engine.diff import Diff, HeadingChanges, Summary
 
 __all__ = [
     "EDIT_CLASSES",
     "FEED_KINDS",
     "SIGNIFICANCE",
+    "BlockEditClasses",
+    "ChangeRecord",
+    "EditClass",
+    "FeedKind",
+    "TitleChange",
     "carry_provenance",
     "change_record",
     "classify_edit",
 ]
 
-EDIT_CLASSES = ("cosmetic", "typo", "wording", "numbers_changed", "quotes_changed", "structural")
-FEED_KINDS = (
+EditClass = Literal[
+    "cosmetic", "typo", "wording", "numbers_changed", "quotes_changed", "structural"
+]
+FeedKind = Literal[
     "section_removed",
     "section_added",
     "paragraph_removed",
@@ -46,8 +56,12 @@ FEED_KINDS = (
     "numbers_changed",
     "quotes_changed",
     "title_changed",
-)
-SIGNIFICANCE = {
+]
+EDIT_CLASSES: tuple[EditClass, ...] = get_args(EditClass)
+FEED_KINDS: tuple[FeedKind, ...] = get_args(FeedKind)
+_EDIT_CLASS: dict[str, EditClass] = {c: c for c in EDIT_CLASSES}
+_FEED_KIND: dict[str, FeedKind] = {k: k for k in FEED_KINDS}
+SIGNIFICANCE: dict[str, float] = {
     "section_removed": 0.9,
     "quotes_changed": 0.85,
     "numbers_changed": 0.75,
@@ -68,7 +82,67 @@ _NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
 _QUOTED = re.compile(r'"([^"]+)"')
 _NON_WORD = re.compile(r"[\W_]+")
 _SPACES = re.compile(r"\s+")
-_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class TitleChange:
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlockEditClasses:
+    """The edit classes of one edited block, by its index in the new revision."""
+
+    new_index: int
+    classes: tuple[EditClass, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """What one revision did relative to the one before it; stored at ingest.
+
+    `to_json` and `from_json` are the stored form (a JSON object); they are
+    exact inverses, so a record read back equals the one written.
+    """
+
+    summary: Summary
+    kinds: tuple[FeedKind, ...]
+    significance: float
+    sections_added: tuple[str, ...]
+    sections_removed: tuple[str, ...]
+    headings: HeadingChanges
+    edit_classes: tuple[EditClass, ...]
+    block_edit_classes: tuple[BlockEditClasses, ...]
+    title_changed: TitleChange | None
+    revert_of: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "ChangeRecord":
+        headings = data["headings"]
+        title = data.get("title_changed")
+        return cls(
+            summary=Summary(**data["summary"]),
+            kinds=tuple(_FEED_KIND[k] for k in data["kinds"]),
+            significance=float(data["significance"]),
+            sections_added=tuple(data["sections_added"]),
+            sections_removed=tuple(data["sections_removed"]),
+            headings=HeadingChanges(
+                added=tuple(headings["added"]),
+                removed=tuple(headings["removed"]),
+                changed=tuple((old, new) for old, new in headings["changed"]),
+            ),
+            edit_classes=tuple(_EDIT_CLASS[c] for c in data["edit_classes"]),
+            block_edit_classes=tuple(
+                BlockEditClasses(b["new_index"], tuple(_EDIT_CLASS[c] for c in b["classes"]))
+                for b in data.get("block_edit_classes", ())
+            ),
+            title_changed=TitleChange(title["old"], title["new"]) if title else None,
+            revert_of=data.get("revert_of"),
+        )
 
 
 def _cosmetic_key(text: str) -> str:
@@ -142,7 +216,7 @@ def _is_typo(old: str, new: str) -> bool:
     return True
 
 
-def classify_edit(old: str, new: str) -> frozenset[str]:
+def classify_edit(old: str, new: str) -> frozenset[EditClass]:
     """Edit classes of one block edited from `old` to `new`.
 
     >>> sorted(classify_edit("A $60-billion deal.", "A $70-billion deal."))
@@ -152,7 +226,7 @@ def classify_edit(old: str, new: str) -> frozenset[str]:
     >>> sorted(classify_edit("The goverment said no.", "The government said no."))
     ['typo']
     """
-    classes = set()
+    classes: set[EditClass] = set()
     if _numbers(old) != _numbers(new):
         classes.add("numbers_changed")
     if _quotes(old) != _quotes(new):
@@ -170,32 +244,32 @@ def classify_edit(old: str, new: str) -> frozenset[str]:
     return frozenset(classes)
 
 
-def _words(text: str) -> int:
-    return len(_WORD.findall(text))
+_KIND_OF_COUNT: tuple[tuple[str, FeedKind], ...] = (
+    ("sections_removed", "section_removed"),
+    ("sections_added", "section_added"),
+    ("paragraphs_removed", "paragraph_removed"),
+    ("paragraphs_added", "paragraph_added"),
+    ("paragraphs_modified", "paragraph_modified"),
+    ("paragraphs_moved", "paragraph_moved"),
+)
 
 
 def change_record(
-    diff: Diff, *, old_title: str | None = None, new_title: str | None = None
-) -> dict[str, Any]:
+    diff: Diff,
+    *,
+    old_title: str | None = None,
+    new_title: str | None = None,
+    revert_of: int | None = None,
+) -> ChangeRecord:
     """The stored summary of one diff: counts, sections, headings, edit classes, significance.
 
     A pure function of its inputs, so re-computing it later gives the same record.
     """
     s = diff.summary
-    kinds = set()
-    for key, kind in (
-        ("sections_removed", "section_removed"),
-        ("sections_added", "section_added"),
-        ("paragraphs_removed", "paragraph_removed"),
-        ("paragraphs_added", "paragraph_added"),
-        ("paragraphs_modified", "paragraph_modified"),
-        ("paragraphs_moved", "paragraph_moved"),
-    ):
-        if s[key]:
-            kinds.add(kind)
-    if s["headings_added"] or s["headings_removed"] or s["headings_changed"]:
+    kinds: set[FeedKind] = {kind for key, kind in _KIND_OF_COUNT if getattr(s, key)}
+    if s.headings_added or s.headings_removed or s.headings_changed:
         kinds.add("heading_changed")
-    edit_classes: set[str] = set()
+    edit_classes: set[EditClass] = set()
     block_classes = []
     for e in diff.entries:
         if e.op in ("modify", "move") and e.old_text != e.new_text and e.new_index is not None:
@@ -203,40 +277,46 @@ def change_record(
                 continue
             classes = classify_edit(e.old_text or "", e.new_text or "")
             edit_classes |= classes
-            block_classes.append({"new_index": e.new_index, "classes": sorted(classes)})
-    kinds |= edit_classes & {"numbers_changed", "quotes_changed"}
+            block_classes.append(
+                BlockEditClasses(e.new_index, tuple(sorted(classes, key=EDIT_CLASSES.index)))
+            )
+    if "numbers_changed" in edit_classes:
+        kinds.add("numbers_changed")
+    if "quotes_changed" in edit_classes:
+        kinds.add("quotes_changed")
     structural = (
-        s["sections_added"]
-        or s["sections_removed"]
-        or s["headings_added"]
-        or s["headings_removed"]
-        or s["headings_changed"]
-        or s["paragraphs_moved"]
-        or s["paragraphs_split"]
-        or s["paragraphs_merged"]
+        s.sections_added
+        or s.sections_removed
+        or s.headings_added
+        or s.headings_removed
+        or s.headings_changed
+        or s.paragraphs_moved
+        or s.paragraphs_split
+        or s.paragraphs_merged
     )
     if structural:
         edit_classes.add("structural")
     title_changed = None
     if old_title is not None and new_title is not None and old_title != new_title:
-        title_changed = {"old": old_title, "new": new_title}
+        title_changed = TitleChange(old_title, new_title)
         kinds.add("title_changed")
     weights = [SIGNIFICANCE[k] for k in kinds | edit_classes if k in SIGNIFICANCE]
-    total = sum(_words(b.text) for b in diff.new_blocks if family(b.kind) != "boilerplate")
-    changed = s["words_added"] + s["words_removed"]
+    total = sum(count_words(b.text) for b in diff.new_blocks if family(b.kind) != "boilerplate")
+    changed = s.words_added + s.words_removed
     volume = min(0.1, 0.1 * changed / max(total, 1))
     significance = round(min(1.0, max(weights, default=0.0) + (volume if weights else 0.0)), 3)
-    return {
-        "summary": dict(s),
-        "kinds": sorted(kinds, key=FEED_KINDS.index),
-        "significance": significance,
-        "sections_added": [x.heading for x in diff.sections if x.op == "insert"],
-        "sections_removed": [x.heading for x in diff.sections if x.op == "delete"],
-        "headings": diff.headings,
-        "edit_classes": sorted(edit_classes, key=EDIT_CLASSES.index),
-        "block_edit_classes": block_classes,
-        "title_changed": title_changed,
-    }
+    return ChangeRecord(
+        summary=s,
+        kinds=tuple(sorted(kinds, key=FEED_KINDS.index)),
+        significance=significance,
+        sections_added=tuple(x.heading for x in diff.sections if x.op == "insert"),
+        sections_removed=tuple(x.heading for x in diff.sections if x.op == "delete"),
+        headings=diff.headings,
+        edit_classes=tuple(sorted(edit_classes, key=EDIT_CLASSES.index)),
+        block_edit_classes=tuple(block_classes),
+        title_changed=title_changed,
+        revert_of=revert_of,
+    )
 
 
 def carry_provenance(

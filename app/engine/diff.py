@@ -1,6 +1,7 @@
 """Diffs between two documents: the engine's front door.
 
-Public API: compare, apply_diff, Diff, Entry, Section, with_context.
+Public API: compare, apply_diff, with_context, and the result types Diff,
+Entry, Section, Summary, HeadingChanges, Op, SectionOp, Granularity.
 
 compare(old, new) parses (if given text), aligns, runs word diffs inside
 edited blocks and rolls the result up into sections and summary counts.
@@ -12,19 +13,33 @@ symmetric: the alignment is always computed in one canonical orientation
 asked for the other one.
 """
 
-import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, NamedTuple
 
-from app.engine._dmp import Segment, char_diff, word_diff
-from app.engine.align import Pair, align_blocks
-from app.engine.blocks import Block, family, parse_text
+from app.engine._dmp import Segment, SegmentOp, char_diff, word_diff
+from app.engine.align import Op, Pair, align_blocks
+from app.engine.blocks import Block, Kind, count_words, family, parse_text
 
-__all__ = ["Diff", "Entry", "Section", "apply_diff", "compare", "with_context"]
+__all__ = [
+    "Diff",
+    "Entry",
+    "Granularity",
+    "HeadingChanges",
+    "Op",
+    "Section",
+    "SectionOp",
+    "Summary",
+    "apply_diff",
+    "compare",
+    "with_context",
+]
 
-_WORD = re.compile(r"\w+")
-_PARAGRAPH_COUNT = {
+SectionOp = Literal["insert", "delete"]
+Granularity = Literal["word", "char"]
+
+_PARAGRAPH_COUNT: dict[Op, str] = {
     "equal": "paragraphs_unchanged",
     "insert": "paragraphs_added",
     "delete": "paragraphs_removed",
@@ -33,14 +48,24 @@ _PARAGRAPH_COUNT = {
     "split": "paragraphs_split",
     "merge": "paragraphs_merged",
 }
-_MIRROR_OP = {"insert": "delete", "delete": "insert", "split": "merge", "merge": "split"}
+_MIRROR_OP: dict[Op, Op] = {
+    "insert": "delete",
+    "delete": "insert",
+    "split": "merge",
+    "merge": "split",
+}
+_MIRROR_SEGMENT: dict[SegmentOp, SegmentOp] = {
+    "insert": "delete",
+    "delete": "insert",
+    "equal": "equal",
+}
 
 
 class Entry(NamedTuple):
     """One line of the diff in reading order (a tuple: thousands are built per diff)."""
 
-    op: str
-    kind: str
+    op: Op
+    kind: Kind
     old_index: int | None
     new_index: int | None
     old_text: str | None
@@ -65,22 +90,45 @@ class Entry(NamedTuple):
 class Section:
     """A heading added or removed together with the body text right under it."""
 
-    op: str  # insert | delete
+    op: SectionOp
     heading: str
     index: int  # of the heading, in the old (delete) or new (insert) blocks
     blocks: int  # heading included
     paragraphs: int
     words: int
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "op": self.op,
-            "heading": self.heading,
-            "index": self.index,
-            "blocks": self.blocks,
-            "paragraphs": self.paragraphs,
-            "words": self.words,
-        }
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts of what a diff did. Paragraph counts cover body blocks (paragraphs,
+    list items, quotes, captions), not headings or boilerplate; words exclude
+    boilerplate."""
+
+    paragraphs_unchanged: int = 0
+    paragraphs_added: int = 0
+    paragraphs_removed: int = 0
+    paragraphs_modified: int = 0
+    paragraphs_moved: int = 0
+    paragraphs_split: int = 0
+    paragraphs_merged: int = 0
+    words_added: int = 0
+    words_removed: int = 0
+    sections_added: int = 0
+    sections_removed: int = 0
+    headings_added: int = 0
+    headings_removed: int = 0
+    headings_changed: int = 0
+    boilerplate_added: int = 0
+    boilerplate_removed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HeadingChanges:
+    """Headings added, removed or renamed on their own (not as part of a section)."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[tuple[str, str], ...] = ()  # (old, new)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,21 +137,22 @@ class Diff:
     new_blocks: tuple[Block, ...]
     entries: tuple[Entry, ...]
     sections: tuple[Section, ...]
-    summary: dict[str, int]
-    headings: dict[str, list[Any]] = field(default_factory=dict)
+    summary: Summary
+    headings: HeadingChanges
 
     def to_dict(self, context: int | None = None) -> dict[str, Any]:
+        """The canonical JSON form (what the API and `python -m app diff --format json` emit)."""
         entries = self.entries if context is None else with_context(self.entries, context)
         return {
-            "summary": dict(self.summary),
+            "summary": asdict(self.summary),
             "blocks": [e.to_dict() for e in entries],
-            "sections": [s.to_dict() for s in self.sections],
-            "headings": self.headings,
+            "sections": [asdict(s) for s in self.sections],
+            "headings": {
+                "added": list(self.headings.added),
+                "removed": list(self.headings.removed),
+                "changed": [list(pair) for pair in self.headings.changed],
+            },
         }
-
-
-def _count_words(text: str) -> int:
-    return len(_WORD.findall(text))
 
 
 def _mirror(pairs: list[Pair]) -> list[Pair]:
@@ -111,8 +160,7 @@ def _mirror(pairs: list[Pair]) -> list[Pair]:
 
 
 def _mirror_inline(segments: Sequence[Segment]) -> tuple[Segment, ...]:
-    swap = {"insert": "delete", "delete": "insert", "equal": "equal"}
-    return tuple(Segment(swap[s.op], s.text) for s in segments)
+    return tuple(Segment(_MIRROR_SEGMENT[s.op], s.text) for s in segments)
 
 
 def _flipped(old: Sequence[Block], new: Sequence[Block]) -> bool:
@@ -126,11 +174,11 @@ def _flipped(old: Sequence[Block], new: Sequence[Block]) -> bool:
 
 
 def _inline_diffs(
-    pairs: list[Pair], old: Sequence[Block], new: Sequence[Block], granularity: str
+    pairs: list[Pair], old: Sequence[Block], new: Sequence[Block], granularity: Granularity
 ) -> dict[Pair, tuple[Segment, ...]]:
     """Word (or char) diffs for every edited pair; split and merge use the joined pieces."""
     differ = char_diff if granularity == "char" else word_diff
-    out = {}
+    out: dict[Pair, tuple[Segment, ...]] = {}
     for p in pairs:
         if p.op in ("modify", "move", "split", "merge"):
             a = " ".join(old[i].text for i in p.old)
@@ -204,7 +252,7 @@ def _layout(
 
 
 def _sections(
-    blocks: Sequence[Block], removed: set[int], op: str
+    blocks: Sequence[Block], removed: set[int], op: SectionOp
 ) -> tuple[list[Section], set[int]]:
     """Sections among `removed` indices of `blocks`; also the headings they consumed.
 
@@ -221,7 +269,7 @@ def _sections(
         while k < len(blocks) and k in removed and blocks[k].kind != "heading":
             if family(blocks[k].kind) == "paragraph":
                 paragraphs += 1
-                words += _count_words(blocks[k].text)
+                words += count_words(blocks[k].text)
             k += 1
         if paragraphs:
             out.append(Section(op, blocks[h].text, h, k - h, paragraphs, words))
@@ -234,78 +282,66 @@ def _summarize(
     inline: dict[Pair, tuple[Segment, ...]],
     old: Sequence[Block],
     new: Sequence[Block],
-) -> tuple[dict[str, int], list[Section], dict[str, list[Any]]]:
-    s = dict.fromkeys(
-        (
-            "paragraphs_unchanged",
-            "paragraphs_added",
-            "paragraphs_removed",
-            "paragraphs_modified",
-            "paragraphs_moved",
-            "paragraphs_split",
-            "paragraphs_merged",
-            "words_added",
-            "words_removed",
-            "sections_added",
-            "sections_removed",
-            "headings_added",
-            "headings_removed",
-            "headings_changed",
-            "boilerplate_added",
-            "boilerplate_removed",
-        ),
-        0,
-    )
+) -> tuple[Summary, list[Section], HeadingChanges]:
+    counts: Counter[str] = Counter()
     deleted = {p.old[0] for p in pairs if p.op == "delete"}
     inserted = {p.new[0] for p in pairs if p.op == "insert"}
     removed_sections, used_old = _sections(old, deleted, "delete")
     added_sections, used_new = _sections(new, inserted, "insert")
-    headings: dict[str, list[Any]] = {"added": [], "removed": [], "changed": []}
+    added: list[str] = []
+    removed: list[str] = []
+    changed: list[tuple[str, str]] = []
     for p in pairs:
         blocks = new if p.new else old
         fam = family(blocks[(p.new or p.old)[0]].kind)
         if fam == "boilerplate":
             if p.op in ("insert", "delete"):
-                s["boilerplate_added" if p.op == "insert" else "boilerplate_removed"] += 1
+                counts["boilerplate_added" if p.op == "insert" else "boilerplate_removed"] += 1
             continue
         if p.op == "insert":
-            s["words_added"] += _count_words(new[p.new[0]].text)
+            counts["words_added"] += count_words(new[p.new[0]].text)
         elif p.op == "delete":
-            s["words_removed"] += _count_words(old[p.old[0]].text)
+            counts["words_removed"] += count_words(old[p.old[0]].text)
         for seg in inline.get(p, ()):
             if seg.op == "insert":
-                s["words_added"] += _count_words(seg.text)
+                counts["words_added"] += count_words(seg.text)
             elif seg.op == "delete":
-                s["words_removed"] += _count_words(seg.text)
+                counts["words_removed"] += count_words(seg.text)
         if fam == "heading":
             if p.op == "insert" and p.new[0] not in used_new:
-                headings["added"].append(new[p.new[0]].text)
+                added.append(new[p.new[0]].text)
             elif p.op == "delete" and p.old[0] not in used_old:
-                headings["removed"].append(old[p.old[0]].text)
+                removed.append(old[p.old[0]].text)
             elif p.op in ("modify", "move") and old[p.old[0]].text != new[p.new[0]].text:
-                headings["changed"].append([old[p.old[0]].text, new[p.new[0]].text])
+                changed.append((old[p.old[0]].text, new[p.new[0]].text))
             continue
-        s[_PARAGRAPH_COUNT[p.op]] += 1
-    s["sections_added"] = len(added_sections)
-    s["sections_removed"] = len(removed_sections)
-    s["headings_added"] = len(headings["added"])
-    s["headings_removed"] = len(headings["removed"])
-    s["headings_changed"] = len(headings["changed"])
+        counts[_PARAGRAPH_COUNT[p.op]] += 1
+    summary = Summary(
+        **counts,
+        sections_added=len(added_sections),
+        sections_removed=len(removed_sections),
+        headings_added=len(added),
+        headings_removed=len(removed),
+        headings_changed=len(changed),
+    )
     sections = sorted(removed_sections + added_sections, key=lambda x: (x.op != "delete", x.index))
-    return s, sections, headings
+    return summary, sections, HeadingChanges(tuple(added), tuple(removed), tuple(changed))
 
 
-def _as_blocks(doc: "str | Sequence[Block]") -> tuple[Block, ...]:
+def _as_blocks(doc: str | Sequence[Block]) -> tuple[Block, ...]:
     return parse_text(doc) if isinstance(doc, str) else tuple(doc)
 
 
 def compare(
-    old: "str | Sequence[Block]", new: "str | Sequence[Block]", *, granularity: str = "word"
+    old: str | Sequence[Block],
+    new: str | Sequence[Block],
+    *,
+    granularity: Granularity = "word",
 ) -> Diff:
     """Diff two texts (or two parsed block sequences).
 
     >>> d = compare("Rates rose.\\n\\nMarkets fell.", "Rates rose sharply.\\n\\nMarkets fell.")
-    >>> d.summary["paragraphs_modified"], d.summary["words_added"]
+    >>> d.summary.paragraphs_modified, d.summary.words_added
     (1, 1)
     """
     if granularity not in ("word", "char"):
@@ -379,7 +415,7 @@ def with_context(entries: Sequence[Entry], context: int) -> list[Entry]:
     [1, 2, 3]
     """
     changed = [k for k, e in enumerate(entries) if e.op != "equal"]
-    keep = set()
+    keep: set[int] = set()
     for k in changed:
         keep.update(range(max(0, k - context), min(len(entries), k + context + 1)))
     return [e for k, e in enumerate(entries) if k in keep]

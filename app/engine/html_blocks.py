@@ -20,7 +20,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from app.engine.blocks import Block
+from app.engine.blocks import Block, Kind
 from app.engine.classify import is_boilerplate
 from app.engine.normalize import normalize_text
 
@@ -58,7 +58,7 @@ _WIDGET = re.compile(
     re.IGNORECASE,
 )
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_BLOCK_KINDS = {
+_BLOCK_KINDS: dict[str, Kind] = {
     "p": "paragraph",
     "li": "list_item",
     "figcaption": "caption",
@@ -68,7 +68,8 @@ _BLOCK_KINDS = {
     "address": "paragraph",
     "td": "paragraph",
     "th": "paragraph",
-} | dict.fromkeys(_HEADINGS, "heading")
+}
+_BLOCK_KINDS.update(dict.fromkeys(_HEADINGS, "heading"))
 _CONTAINERS = {
     "div",
     "section",
@@ -117,7 +118,7 @@ def _prune(root: LexborNode) -> None:
             node.decompose()
 
 
-def _walk(node: LexborNode, out: list[tuple[str, str]], quote: bool) -> None:
+def _walk(node: LexborNode, out: list[tuple[Kind, str]], quote: bool) -> None:
     inline: list[str] = []
 
     def flush() -> None:
@@ -156,7 +157,7 @@ def _walk(node: LexborNode, out: list[tuple[str, str]], quote: bool) -> None:
     flush()
 
 
-def _blocks(pairs: list[tuple[str, str]]) -> tuple[Block, ...]:
+def _blocks(pairs: list[tuple[Kind, str]]) -> tuple[Block, ...]:
     blocks = []
     for kind, text in pairs:
         if kind != "heading" and is_boilerplate(text):
@@ -214,7 +215,7 @@ def parse_html(html: str, *, extract: bool | None = None) -> tuple[Block, ...]:
             root = tree.css_first("article")
     if root is None:
         root = tree.body or tree.root
-    out: list[tuple[str, str]] = []
+    out: list[tuple[Kind, str]] = []
     if root is not None:
         _prune(root)
         _walk(root, out, quote=False)

@@ -13,7 +13,7 @@ import re
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from app.engine.blocks import Block
+from app.engine.blocks import Block, Kind
 from app.engine.classify import is_boilerplate
 from app.engine.html_blocks import parse_html
 from app.engine.normalize import normalize_text
@@ -80,7 +80,7 @@ def parse_markdown(markdown: str) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def _kind(context: list[str], text: str) -> str:
+def _kind(context: list[str], text: str) -> Kind:
     if "heading" in context:
         return "heading"
     if "list_item" in context:

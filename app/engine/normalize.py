@@ -17,9 +17,11 @@ __all__ = ["join_hard_wraps", "normalize_text", "split_paragraphs"]
 # space (NBSP, thin, figure, ideographic…) and tabs become a space; characters
 # that render as nothing (zero-width spaces and joiners, BOM, soft hyphen) and
 # C0 controls vanish; other line and paragraph separators become newlines.
-_TABLE = dict.fromkeys([9, 160, 5760, *range(8192, 8203), 8239, 8287, 12288], " ")
+_TABLE: dict[int, str | None] = dict.fromkeys(
+    [0x09, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000], " "
+)
 _TABLE |= dict.fromkeys(
-    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xAD, 0x7F, *range(0x09), *range(0x0E, 0x20)]
+    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xAD, 0x7F, *range(0x00, 0x09), *range(0x0E, 0x20)]
 )
 _TABLE |= {0x0B: "\n", 0x0C: "\n", 0x85: "\n", 0x2028: "\n", 0x2029: "\n\n"}
 _ODD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_TABLE)) + "]")

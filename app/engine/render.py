@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from html import escape
 
 from app.engine._dmp import Segment
-from app.engine.diff import Diff, Entry, with_context
+from app.engine.diff import Diff, Entry, Op, with_context
 
 __all__ = ["render_html", "render_unified"]
 
-_MARK = {
+_MARK: dict[Op, str] = {
     "equal": " ",
     "insert": "+",
     "delete": "-",
@@ -68,10 +68,10 @@ def render_unified(
     lines = [f"--- {old_label}", f"+++ {new_label}"]
     s = diff.summary
     lines.append(
-        f"# paragraphs: +{s['paragraphs_added']} -{s['paragraphs_removed']} "
-        f"~{s['paragraphs_modified']} >{s['paragraphs_moved']}; words: "
-        f"+{s['words_added']} -{s['words_removed']}; sections: "
-        f"+{s['sections_added']} -{s['sections_removed']}"
+        f"# paragraphs: +{s.paragraphs_added} -{s.paragraphs_removed} "
+        f"~{s.paragraphs_modified} >{s.paragraphs_moved}; words: "
+        f"+{s.words_added} -{s.words_removed}; sections: "
+        f"+{s.sections_added} -{s.sections_removed}"
     )
     for sec in diff.sections:
         verb = "removed" if sec.op == "delete" else "added"

@@ -1,9 +1,14 @@
 """Edit classes and significance, including the negative cases."""
 
-import pytest
+import json
 
-from app.engine import compare
-from app.engine.changes import change_record, classify_edit
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.engine import ChangeRecord, compare, parse_text
+from app.engine.changes import TitleChange, change_record, classify_edit
+from tests.engine.test_properties import edited_pair
 
 CASES = [
     ("typo fix", "The goverment said no.", "The government said no.", {"typo"}),
@@ -76,7 +81,7 @@ def test_significance_ranks_edits() -> None:
     def score(new: str) -> float:
         return change_record(
             compare(base + "\n\nSecond paragraph here.", new + "\n\nSecond paragraph here.")
-        )["significance"]
+        ).significance
 
     cosmetic = score(base.replace("minister", "Minister"))
     typo = score(base.replace("would", "woud"))
@@ -88,5 +93,19 @@ def test_significance_ranks_edits() -> None:
 
 def test_title_change_kind() -> None:
     record = change_record(compare("A b c.", "A b c."), old_title="Old", new_title="New")
-    assert record["kinds"] == ["title_changed"]
-    assert record["title_changed"] == {"old": "Old", "new": "New"}
+    assert record.kinds == ("title_changed",)
+    assert record.title_changed == TitleChange("Old", "New")
+
+
+def test_change_record_is_deterministic() -> None:
+    old = parse_text("Prices rose 5% on Monday.\n\nThe minister said “we will act”.")
+    new = parse_text("Prices rose 6% on Monday.\n\nThe minister said “we must act”.")
+    assert change_record(compare(old, new)) == change_record(compare(old, new))
+
+
+@settings(max_examples=60, deadline=None)
+@given(edited_pair(), st.sampled_from([None, "Old title"]), st.sampled_from([None, "New title"]))
+def test_change_record_survives_its_json_form(pair, old_title, new_title) -> None:
+    """What is stored (to_json, through a JSON column) reads back as the same record."""
+    record = change_record(compare(*pair), old_title=old_title, new_title=new_title, revert_of=3)
+    assert ChangeRecord.from_json(json.loads(json.dumps(record.to_json()))) == record

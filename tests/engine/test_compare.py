@@ -1,8 +1,10 @@
 """compare(): the seed case and a table of small real-looking edits, checked by hand."""
 
+from dataclasses import asdict
+
 import pytest
 
-from app.engine import apply_diff, compare, parse_text
+from app.engine import Diff, Summary, apply_diff, compare, parse_text
 
 P1 = "The council voted on Tuesday to close the old bridge to heavy traffic."
 P2 = "Engineers found cracks in two of its steel supports during an inspection in May."
@@ -16,23 +18,23 @@ def doc(*paragraphs: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def ops(diff) -> list[tuple[str, int | None, int | None]]:
+def ops(diff: Diff) -> list[tuple[str, int | None, int | None]]:
     return [(e.op, e.old_index, e.new_index) for e in diff.entries]
 
 
-def nonzero(summary: dict[str, int]) -> dict[str, int]:
-    return {k: v for k, v in summary.items() if v and k != "paragraphs_unchanged"}
+def nonzero(summary: Summary) -> dict[str, int]:
+    return {k: v for k, v in asdict(summary).items() if v and k != "paragraphs_unchanged"}
 
 
 def test_seed_diff(seeds) -> None:
     d = compare(*seeds)
     s = d.summary
     assert (
-        s["paragraphs_removed"],
-        s["paragraphs_added"],
-        s["paragraphs_modified"],
-        s["paragraphs_moved"],
-        s["paragraphs_unchanged"],
+        s.paragraphs_removed,
+        s.paragraphs_added,
+        s.paragraphs_modified,
+        s.paragraphs_moved,
+        s.paragraphs_unchanged,
     ) == (1, 0, 0, 0, 15)
     assert [(x.op, x.heading) for x in d.sections] == [("delete", "Energy alliance")]
     changed = [(e.op, e.kind, e.old_text) for e in d.entries if e.op != "equal"]
@@ -44,16 +46,16 @@ def test_seed_diff(seeds) -> None:
         ("delete", "boilerplate", "SHARE"),
     ]
     assert d.old_blocks[12].text.startswith("Noting that Russia")
-    assert d.headings["removed"] == ["Putin’s China visit"]
+    assert d.headings.removed == ("Putin’s China visit",)
 
 
 def test_seed_diff_reversed_is_the_mirror_image(seeds) -> None:
     forward, backward = compare(*seeds), compare(seeds[1], seeds[0])
     s, r = forward.summary, backward.summary
-    assert (r["paragraphs_added"], r["sections_added"], r["paragraphs_removed"]) == (1, 1, 0)
-    assert r["paragraphs_unchanged"] == s["paragraphs_unchanged"] == 15
+    assert (r.paragraphs_added, r.sections_added, r.paragraphs_removed) == (1, 1, 0)
+    assert r.paragraphs_unchanged == s.paragraphs_unchanged == 15
     assert [(x.op, x.heading) for x in backward.sections] == [("insert", "Energy alliance")]
-    assert backward.headings["added"] == ["Putin’s China visit"]
+    assert backward.headings.added == ("Putin’s China visit",)
     assert [(e.op, e.kind) for e in backward.entries if e.op != "equal"] == [
         ("insert", "heading"),
         ("insert", "heading"),
@@ -188,9 +190,9 @@ def test_edit_cases(name, old, new, expected, expected_ops) -> None:
         assert ops(d)[: len(expected_ops)] == expected_ops
     assert apply_diff(d.old_blocks, d) == d.new_blocks
     mirror = compare(doc(*new), doc(*old)).summary
-    assert mirror["paragraphs_added"] == d.summary["paragraphs_removed"]
-    assert mirror["paragraphs_split"] == d.summary["paragraphs_merged"]
-    assert mirror["words_added"] == d.summary["words_removed"]
+    assert mirror.paragraphs_added == d.summary.paragraphs_removed
+    assert mirror.paragraphs_split == d.summary.paragraphs_merged
+    assert mirror.words_added == d.summary.words_removed
 
 
 def test_modified_entries_carry_word_level_inline() -> None:

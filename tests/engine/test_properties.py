@@ -128,15 +128,15 @@ def test_swapping_old_and_new_mirrors_the_diff(pair) -> None:
     old, new = pair
     forward, backward = compare(old, new), compare(new, old)
     for a, b in MIRROR.items():
-        assert forward.summary[a] == backward.summary[b]
-        assert forward.summary[b] == backward.summary[a]
+        assert getattr(forward.summary, a) == getattr(backward.summary, b)
+        assert getattr(forward.summary, b) == getattr(backward.summary, a)
     for key in (
         "paragraphs_modified",
         "paragraphs_moved",
         "paragraphs_unchanged",
         "headings_changed",
     ):
-        assert forward.summary[key] == backward.summary[key]
+        assert getattr(forward.summary, key) == getattr(backward.summary, key)
     swap = {"insert": "delete", "delete": "insert", "split": "merge", "merge": "split"}
     pairs_f = sorted((swap.get(e.op, e.op), e.new_index, e.old_index) for e in forward.entries)
     pairs_b = sorted((e.op, e.old_index, e.new_index) for e in backward.entries)
