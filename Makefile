@@ -17,7 +17,7 @@ install: $(BIN)/.installed
 
 run: install
 	$(BIN)/alembic upgrade head
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-1}
+	$(BIN)/uvicorn --factory app.main:create_app --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-1}
 
 test: install
 	$(BIN)/lint-imports

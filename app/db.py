@@ -1,10 +1,11 @@
 """Engine and session factories, and the declarative base with a constraint naming convention."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -45,8 +46,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Execution option set on the engine behind write sessions; on SQLite it makes
+# transactions begin IMMEDIATE (see create_db_engine).
+WRITE_OPTION = "article_diff_write"
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; on SQLite, write-safe: WAL, busy timeout and BEGIN IMMEDIATE."""
+    """An engine for `url`; on SQLite, write-safe: WAL, busy timeout, and write
+    transactions that begin IMMEDIATE (reads begin deferred and never wait for writers)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -55,8 +62,9 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
     # The pysqlite recipe from the SQLAlchemy docs: take transaction control away from the
-    # driver and begin every transaction IMMEDIATE, so concurrent writers queue on the
+    # driver and begin write transactions IMMEDIATE, so concurrent writers queue on the
     # busy timeout instead of failing with "database is locked" when they upgrade a lock.
+    # Reads begin deferred: in WAL mode they never wait for a writer.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -67,11 +75,31 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
 
-def create_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+@dataclass(frozen=True, slots=True)
+class Sessions:
+    """Session factories: `read` for requests that only read, `write` for those that write."""
+
+    read: sessionmaker[Session]
+    write: sessionmaker[Session]
+
+
+def create_sessions(bind: Engine | Connection) -> Sessions:
+    """Read and write session factories for an engine (or, in tests, one connection)."""
+    if isinstance(bind, Engine):
+        write_bind: Engine | Connection = bind.execution_options(**{WRITE_OPTION: True})
+        options: dict[str, Any] = {}
+    else:
+        # A test's connection inside an outer transaction: commits release savepoints.
+        write_bind = bind
+        options = {"join_transaction_mode": "create_savepoint"}
+    return Sessions(
+        read=sessionmaker(bind=bind, expire_on_commit=False, autoflush=False, **options),
+        write=sessionmaker(bind=write_bind, expire_on_commit=False, autoflush=False, **options),
+    )

@@ -1,10 +1,23 @@
-"""The ASGI application: app.main:app."""
+"""The ASGI application factory: `uvicorn --factory app.main:create_app`.
+
+Importing this module creates nothing; create_app builds the settings, the
+database engine and the routers, and its lifespan runs the housekeeping task.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from app.api import articles, changes, diffs, health, hooks
-from app.db import create_db_engine, create_session_factory
+from app.db import Sessions, create_db_engine, create_sessions
 from app.errors import add_exception_handlers
+from app.services import receipts
 from app.services.health import schema_head
 from app.settings import Settings, get_settings
 
@@ -12,19 +25,62 @@ DESCRIPTION = """Keeps every revision of every news article and explains what ch
 between any two of them: sections, headings, paragraphs added, removed, modified,
 moved, split or merged, and the words changed inside them."""
 
+log = logging.getLogger(__name__)
+
+
+def purge_receipts(sessions: Sessions, settings: Settings) -> int:
+    """Forget web-hook ids and idempotency keys older than RECEIPT_RETENTION_HOURS."""
+    with sessions.write() as session:
+        removed = receipts.purge_expired(
+            session,
+            now=datetime.now(UTC),
+            retention=timedelta(hours=settings.RECEIPT_RETENTION_HOURS),
+        )
+        session.commit()
+    return removed
+
+
+async def _housekeeping(app: FastAPI) -> None:
+    """Off the request path: purge old receipts (and whatever else ages out)."""
+    try:
+        removed = await run_in_threadpool(purge_receipts, app.state.sessions, app.state.settings)
+    except SQLAlchemyError as exc:  # not migrated yet, or the database is away: next time
+        log.warning("receipt purge skipped: %s", exc.__class__.__name__)
+    else:
+        if removed:
+            log.info("purged %d expired receipts", removed)
+
+
+async def _every_interval(app: FastAPI) -> None:
+    while True:
+        await asyncio.sleep(app.state.settings.HOUSEKEEPING_INTERVAL_SECONDS)
+        await _housekeeping(app)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await _housekeeping(app)  # at start-up, before the first request
+    task = asyncio.create_task(_every_interval(app))
+    try:
+        yield
+    finally:
+        task.cancel()
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Article revision diff service", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="Article revision diff service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+    )
     engine = create_db_engine(settings.DATABASE_URL)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = create_session_factory(engine)
+    app.state.sessions = create_sessions(engine)
     app.state.schema_head = schema_head()
     add_exception_handlers(app)
     for module in (health, articles, diffs, changes, hooks):
         app.include_router(module.router)
     return app
-
-
-app = create_app()

@@ -13,9 +13,33 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import JSON, TypeDecorator, TypeEngine
 
 from app.db import Base, JSONType, UTCDateTime
+from app.engine import ChangeRecord
+
+
+class ChangeRecordJSON(TypeDecorator[ChangeRecord]):
+    """The engine's ChangeRecord, stored as its JSON form (JSONB on PostgreSQL)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def process_bind_param(
+        self, value: ChangeRecord | None, dialect: Dialect
+    ) -> dict[str, Any] | None:
+        return None if value is None else value.to_json()
+
+    def process_result_value(
+        self, value: dict[str, Any] | None, dialect: Dialect
+    ) -> ChangeRecord | None:
+        return None if value is None else ChangeRecord.from_json(value)
 
 
 class Article(Base):
@@ -75,7 +99,7 @@ class Change(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     kinds: Mapped[list[str]] = mapped_column(JSONType)
     significance: Mapped[float] = mapped_column(Float)
-    record: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    record: Mapped[ChangeRecord] = mapped_column(ChangeRecordJSON())
 
     __table_args__ = (
         Index("ix_change_feed", "received_at", "id"),

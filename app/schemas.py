@@ -2,9 +2,11 @@
 
 import re
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from app.engine import EditClass, FeedKind, Granularity, Kind, Op, SectionOp, SegmentOp, Summary
 
 ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~:-]{0,199}$"
 ARTICLE_ID_RE = re.compile(ARTICLE_ID_PATTERN)
@@ -51,7 +53,7 @@ class PublishPayload(RevisionCreate):
 
 
 class BlockRead(BaseModel):
-    kind: str
+    kind: Kind
     text: str
 
 
@@ -70,13 +72,13 @@ class ChangeRead(BaseModel):
     """The stored record of the diff against the previous revision."""
 
     from_revision: int | None
-    summary: dict[str, int]
-    kinds: list[str]
+    summary: Summary
+    kinds: list[FeedKind]
     significance: float
     sections_added: list[str]
     sections_removed: list[str]
     headings: HeadingChanges
-    edit_classes: list[str]
+    edit_classes: list[EditClass]
     title_changed: TitleChange | None = None
     revert_of: int | None = None
 
@@ -120,9 +122,10 @@ class RevisionRead(RevisionSummary):
     blocks: list[BlockRead]
 
 
-class History(BaseModel):
+class History(Page[RevisionSummary]):
+    """An article's revisions with their change records, oldest first, paginated."""
+
     article_id: str
-    items: list[RevisionSummary]
 
 
 class FeedItem(BaseModel):
@@ -131,9 +134,9 @@ class FeedItem(BaseModel):
     from_revision: int | None
     received_at: datetime
     published_at: datetime | None
-    kinds: list[str]
+    kinds: list[FeedKind]
     significance: float
-    summary: dict[str, int]
+    summary: Summary
     sections_added: list[str]
     sections_removed: list[str]
     title_changed: TitleChange | None = None
@@ -155,13 +158,13 @@ class Blame(BaseModel):
 
 
 class InlineSegment(BaseModel):
-    op: Literal["equal", "insert", "delete"]
+    op: SegmentOp
     text: str
 
 
 class DiffBlock(BaseModel):
-    op: Literal["equal", "insert", "delete", "modify", "move", "split", "merge"]
-    kind: str
+    op: Op
+    kind: Kind
     old_index: int | None
     new_index: int | None
     old_text: str | None
@@ -170,7 +173,7 @@ class DiffBlock(BaseModel):
 
 
 class DiffSection(BaseModel):
-    op: Literal["insert", "delete"]
+    op: SectionOp
     heading: str
     index: int
     blocks: int
@@ -182,7 +185,7 @@ class DiffRead(BaseModel):
     article_id: str | None = None
     from_revision: int | None = None
     to_revision: int | None = None
-    summary: dict[str, int]
+    summary: Summary
     blocks: list[DiffBlock]
     sections: list[DiffSection]
     headings: HeadingChanges
@@ -191,7 +194,7 @@ class DiffRead(BaseModel):
 class DiffCreate(BaseModel):
     old: str = Field(max_length=10_000_000)
     new: str = Field(max_length=10_000_000)
-    granularity: Literal["word", "char"] = "word"
+    granularity: Granularity = "word"
 
 
 class Health(BaseModel):

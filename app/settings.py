@@ -1,15 +1,26 @@
-"""Settings from the environment (pydantic-settings); built once in create_app and passed down."""
+"""Settings from the environment (pydantic-settings); built once in create_app and passed down.
 
+Every value is checked when the settings are built, so a bad one stops the
+server at start-up with a message naming the variable.
+"""
+
+import base64
+import binascii
 from functools import lru_cache
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/articles.db"
+WEBHOOK_SECRET_PREFIX = "whsec_"
+MIN_WEBHOOK_SECRET_BYTES = 16
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+    # hide_input_in_errors: a refused value (a secret, a URL with a password) is never echoed.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", case_sensitive=True, hide_input_in_errors=True
+    )
 
     DATABASE_URL: str = DEFAULT_DATABASE_URL
     MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
@@ -17,6 +28,7 @@ class Settings(BaseSettings):
     WEBHOOK_SECRETS: str = ""
     WEBHOOK_TOLERANCE_SECONDS: int = Field(default=300, gt=0, le=86400)
     RECEIPT_RETENTION_HOURS: int = Field(default=72, gt=0)
+    HOUSEKEEPING_INTERVAL_SECONDS: int = Field(default=3600, gt=0)
     WEB_CONCURRENCY: int = Field(default=1, gt=0)
 
     @field_validator("DATABASE_URL")
@@ -29,9 +41,37 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
+    @field_validator("WEBHOOK_SECRETS")
+    @classmethod
+    def _valid_secrets(cls, value: str) -> str:
+        for n, secret in enumerate(_split(value), 1):
+            _check_secret(n, secret)
+        return value
+
     @property
     def webhook_secrets(self) -> list[str]:
-        return [s.strip() for s in self.WEBHOOK_SECRETS.split(",") if s.strip()]
+        return _split(self.WEBHOOK_SECRETS)
+
+
+def _split(value: str) -> list[str]:
+    return [s.strip() for s in value.split(",") if s.strip()]
+
+
+def _check_secret(n: int, secret: str) -> None:
+    """A Standard Webhooks secret: 'whsec_' and base64 of at least 16 random bytes."""
+    where = f"entry {n} of the comma-separated list"
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ValueError(f"{where} does not start with '{WEBHOOK_SECRET_PREFIX}'")
+    encoded = secret.removeprefix(WEBHOOK_SECRET_PREFIX)
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{where} is not base64 after '{WEBHOOK_SECRET_PREFIX}'") from None
+    if len(key) < MIN_WEBHOOK_SECRET_BYTES:
+        raise ValueError(
+            f"{where} holds {len(key)} bytes; use at least {MIN_WEBHOOK_SECRET_BYTES} "
+            "random bytes (the README shows how to make one)"
+        )
 
 
 @lru_cache

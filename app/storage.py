@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, text, update
+from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -98,16 +98,15 @@ def list_articles(
 
 
 def list_revisions(
-    session: Session, article_id: int, after_no: int, limit: int | None
+    session: Session, article_id: int, after_no: int, limit: int
 ) -> Sequence[tuple[Revision, Change | None]]:
     query = (
         select(Revision, Change)
         .outerjoin(Change, Change.revision_id == Revision.id)
         .where(Revision.article_id == article_id, Revision.revision_no > after_no)
         .order_by(Revision.revision_no)
+        .limit(limit)
     )
-    if limit is not None:
-        query = query.limit(limit)
     return [(r, c) for r, c in session.execute(query).all()]
 
 
@@ -127,9 +126,7 @@ def list_changes(
     min_significance: float | None,
 ) -> Sequence[tuple[Change, str]]:
     """The feed, newest first, keyset-paginated on (received_at, id)."""
-    query: Select[Any] = select(Change, Article.external_id).join(
-        Article, Article.id == Change.article_id
-    )
+    query = select(Change, Article.external_id).join(Article, Article.id == Change.article_id)
     if kinds:
         query = query.where(
             exists().where(ChangeKind.change_id == Change.id, ChangeKind.kind.in_(list(kinds)))

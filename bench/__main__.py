@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from diff_match_patch import diff_match_patch
@@ -136,10 +137,9 @@ def main() -> int:
     failed = False
     for name, (a, b) in pairs.items():
         n = repeats.get(name.removesuffix("-noreformat"), 5)
-        engine = median_ms(lambda a=a, b=b: compare(a, b), n)
-        pa, pb = parse_text(a), parse_text(b)
-        blocks = median_ms(lambda pa=pa, pb=pb: compare(pa, pb), n)
-        plain = median_ms(lambda a=a, b=b: plain_dmp(a, b), max(1, n // 3))
+        engine = median_ms(partial(compare, a, b), n)
+        blocks = median_ms(partial(compare, parse_text(a), parse_text(b)), n)
+        plain = median_ms(partial(plain_dmp, a, b), max(1, n // 3))
         ratio = engine / plain if plain else float("inf")
         verdict = ""
         if name in GOALS:

@@ -1,28 +1,43 @@
 """Databases for the suite: SQLite always, PostgreSQL too when TEST_DATABASE_URL is set.
 
 Each backend is migrated once per session with Alembic (so the migrations are
-exercised) and emptied before every test that uses it.
+exercised). A test runs inside one connection's transaction that is rolled
+back afterwards; the app and the services under test use sessions bound to
+that connection, whose commits only release savepoints (the SQLAlchemy docs'
+"joining a session into an external transaction"). Tests that need real
+commits (a real server, concurrent clients, migrations) take
+`own_database_url`: a fresh database of the same backend, dropped afterwards.
 """
 
+import json
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from app.db import create_db_engine
+from app.db import WRITE_OPTION, create_db_engine, create_sessions
 from app.main import create_app
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-TABLES = ("change_kind", "change", "revision", "receipt", "article")
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+# The shared corpus of real article histories, read in place (never copied here).
+CORPUS_DIR = Path(os.environ.get("CORPUS_DIR") or ROOT.parent / "shared" / "corpus")
+WEBHOOK_SECRETS = (
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24="
+)
 
 
 def alembic_config(url: str) -> Config:
@@ -56,35 +71,86 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return url
 
 
-def empty_database(url: str) -> None:
-    engine = create_db_engine(url)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in TABLES:
-                conn.execute(text(f"DELETE FROM {table}"))
+@pytest.fixture(scope="session")
+def db_engine(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(database_url)
+    yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def db_url(database_url: str) -> str:
-    empty_database(database_url)
-    return database_url
+def connection(db_engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back when the test ends."""
+    with db_engine.execution_options(**{WRITE_OPTION: True}).connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
+def session(connection: Connection) -> Iterator[Session]:
+    """A write session inside the test's transaction (its commits release savepoints)."""
+    with create_sessions(connection).write() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     return Settings(
-        DATABASE_URL=db_url,
-        MAX_BODY_BYTES=1024 * 1024,
-        WEBHOOK_SECRETS="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24=",
+        DATABASE_URL=database_url, MAX_BODY_BYTES=1024 * 1024, WEBHOOK_SECRETS=WEBHOOK_SECRETS
     )
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
+def make_client(settings: Settings, connection: Connection) -> Iterator[Callable[..., TestClient]]:
+    """Build a TestClient for an app with some settings changed, inside the test's transaction."""
+    apps: list[tuple[FastAPI, TestClient]] = []
+
+    def make(**overrides: Any) -> TestClient:
+        app = create_app(settings.model_copy(update=overrides))
+        app.state.sessions = create_sessions(connection)
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        apps.append((app, client))
+        return client
+
+    yield make
+    for app, client in apps:
+        client.__exit__(None, None, None)
+        app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def own_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database of the test's backend, for tests that commit for real."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        url = f"sqlite:///{tmp_path / 'own.db'}"
+        command.upgrade(alembic_config(url), "head")
+        yield url
+        return
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def committing_client(settings: Settings, own_database_url: str) -> Iterator[TestClient]:
+    """A TestClient whose app commits to its own database (for concurrent requests)."""
+    app = create_app(settings.model_copy(update={"DATABASE_URL": own_database_url}))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
     app.state.engine.dispose()
@@ -96,3 +162,20 @@ def seeds() -> tuple[str, str]:
         (FIXTURES / "putin-china.r1.txt").read_text(encoding="utf-8"),
         (FIXTURES / "putin-china.r2.txt").read_text(encoding="utf-8"),
     )
+
+
+@pytest.fixture(scope="session")
+def corpus_posts() -> list[dict[str, Any]]:
+    """The digital.gov histories from ../shared/corpus (CORPUS_DIR overrides where).
+
+    Absent, the tests that need it are skipped with one reason naming the place;
+    with REQUIRE_CORPUS=1 (as CI sets) its absence fails them instead.
+    """
+    path = CORPUS_DIR / "digitalgov-news.jsonl"
+    if not path.is_file():
+        message = f"corpus not found at {path} (set CORPUS_DIR to its folder)"
+        if os.environ.get("REQUIRE_CORPUS") == "1":
+            pytest.fail(f"{message}; REQUIRE_CORPUS=1 demands it", pytrace=False)
+        pytest.skip(message)
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]

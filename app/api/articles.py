@@ -1,17 +1,26 @@
 """Articles and their revisions: ingest and reads."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api import views
 from app.api.body import parse_revision_body
-from app.api.deps import BodyDep, SessionDep, SettingsDep, problems
+from app.api.deps import (
+    ArticleId,
+    BodyDep,
+    Cursor,
+    Limit,
+    RevisionRef,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+    problems,
+)
 from app.api.schemas_openapi import REVISION_BODY
 from app.schemas import (
-    ARTICLE_ID_PATTERN,
     ArticleRead,
     Blame,
     BlameBlock,
@@ -22,21 +31,9 @@ from app.schemas import (
     RevisionSummary,
 )
 from app.services import articles, receipts
-from app.services.ingest import ingest_revision
+from app.services.ingest import ingest
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
-
-ArticleId = Annotated[
-    str,
-    Path(pattern=ARTICLE_ID_PATTERN, description="The CMS's id: 1–200 of A-Z a-z 0-9 . _ ~ : -"),
-]
-RevisionRef = Annotated[str, Path(description="A revision number, or 'latest'")]
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500)")]
-Cursor = Annotated[str | None, Query(description="next_cursor from the previous page")]
-
-
-def revision_location(article_id: str, number: int) -> str:
-    return f"/v1/articles/{article_id}/revisions/{number}"
 
 
 @router.post(
@@ -44,53 +41,40 @@ def revision_location(article_id: str, number: int) -> str:
     response_model=IngestResult,
     status_code=201,
     openapi_extra=REVISION_BODY,
-    responses={
+    responses=problems(409, 413, 415, 422)
+    | {
         200: {
             "model": IngestResult,
             "description": "Same text as the latest revision: nothing new was stored",
         }
-    }
-    | problems(409, 413, 415, 422),
+    },
 )
 def create_revision(
     article_id: ArticleId,
     request: Request,
     body: BodyDep,
-    session: SessionDep,
+    session: WriteSessionDep,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
     """Store a published revision (JSON, text, HTML or Markdown); retries never duplicate."""
-    new = parse_revision_body(request.headers.get("content-type"), body)
-    now = datetime.now(UTC)
-
-    def run() -> tuple[int, dict[str, object]]:
-        outcome = ingest_revision(
-            session,
-            article_id=article_id,
-            new=new,
-            now=now,
-            max_metadata_bytes=settings.MAX_METADATA_BYTES,
-        )
-        result = views.ingest_result(outcome).model_dump(mode="json")
-        return (201 if outcome.created else 200), result
-
-    if idempotency_key is None:
-        status, result = run()
-    else:
-        status, result, _ = receipts.once(
-            session,
-            key=f"idem:{article_id}:{idempotency_key}",
-            request_sha256=receipts.fingerprint(
-                (request.headers.get("content-type") or "").encode(), body
-            ),
-            now=now,
-            retention=timedelta(hours=settings.RECEIPT_RETENTION_HOURS),
-            run=run,
-        )
+    content_type = request.headers.get("content-type") or ""
+    new = parse_revision_body(content_type, body)
+    claim = (
+        receipts.for_idempotency_key(article_id, idempotency_key, content_type, body)
+        if idempotency_key is not None
+        else None
+    )
+    outcome = ingest(
+        session,
+        article_id=article_id,
+        new=new,
+        now=datetime.now(UTC),
+        max_metadata_bytes=settings.MAX_METADATA_BYTES,
+        claim=claim,
+    )
     session.commit()
-    location = revision_location(article_id, result["revision"])
-    return JSONResponse(result, status_code=status, headers={"Location": location})
+    return views.ingest_response(outcome)
 
 
 @router.get("", response_model=Page[ArticleRead], responses=problems(422))
@@ -151,12 +135,16 @@ def get_revision(
 
 
 @router.get("/{article_id}/history", response_model=History, responses=problems(404, 422))
-def get_history(article_id: ArticleId, session: SessionDep) -> History:
-    """Every revision with its stored change record, oldest first."""
+def get_history(
+    article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> History:
+    """Every revision with its stored change record, oldest first, paginated."""
     article = articles.require_article(session, article_id)
-    rows = articles.history(session, article)
+    rows, next_cursor = articles.list_revisions(session, article, limit=limit, cursor=cursor)
     return History(
-        article_id=article.external_id, items=[views.revision_summary(r, c) for r, c in rows]
+        article_id=article.external_id,
+        items=[views.revision_summary(r, c) for r, c in rows],
+        next_cursor=next_cursor,
     )
 
 
@@ -172,5 +160,5 @@ def get_blame(article_id: ArticleId, revision: RevisionRef, session: SessionDep)
     return Blame(
         article_id=article.external_id,
         revision=rev.revision_no,
-        blocks=[BlameBlock(**b) for b in articles.blame(rev)],
+        blocks=[BlameBlock.model_validate(b, from_attributes=True) for b in articles.blame(rev)],
     )

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from app.api import views
-from app.api.articles import Cursor, Limit
-from app.api.deps import SessionDep, problems
+from app.api.deps import Cursor, Limit, SessionDep, problems
 from app.schemas import ARTICLE_ID_PATTERN, FeedItem, Page
 from app.services.feed import list_changes
 

@@ -1,13 +1,14 @@
-"""Dependencies shared by the routers."""
+"""Dependencies and route parameters shared by the routers."""
 
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
+from app.db import Sessions
 from app.errors import PayloadTooLarge
-from app.schemas import Problem
+from app.schemas import ARTICLE_ID_PATTERN, Problem
 from app.settings import Settings
 
 
@@ -16,13 +17,34 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+def _sessions(request: Request) -> Sessions:
+    sessions: Sessions = request.app.state.sessions
+    return sessions
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.session_factory() as session:
+    """A session for a request that only reads (on SQLite: a deferred transaction)."""
+    with _sessions(request).read() as session:
+        yield session
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A session for a request that writes; the router commits it once."""
+    with _sessions(request).write() as session:
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+ArticleId = Annotated[
+    str,
+    Path(pattern=ARTICLE_ID_PATTERN, description="The CMS's id: 1–200 of A-Z a-z 0-9 . _ ~ : -"),
+]
+RevisionRef = Annotated[str, Path(description="A revision number, or 'latest'")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500)")]
+Cursor = Annotated[str | None, Query(description="next_cursor from the previous page")]
 
 
 async def read_body(request: Request) -> bytes:

@@ -4,8 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api.articles import ArticleId
-from app.api.deps import SessionDep, problems
+from app.api.deps import ArticleId, SessionDep, problems
 from app.engine import compare, render_html, render_unified
 from app.schemas import DiffCreate, DiffRead
 from app.services.diffs import diff_revisions

@@ -1,34 +1,50 @@
-"""Rows to wire schemas."""
+"""Rows and engine records to wire schemas."""
 
-from typing import Any
+from fastapi.responses import JSONResponse
 
 from app.models import Article, Change, Revision
 from app.schemas import (
     ArticleRead,
+    BlockRead,
     ChangeRead,
     FeedItem,
+    HeadingChanges,
     IngestResult,
     RevisionRead,
     RevisionSummary,
+    TitleChange,
 )
 from app.services.ingest import IngestOutcome
+
+
+def revision_location(article_id: str, number: int) -> str:
+    return f"/v1/articles/{article_id}/revisions/{number}"
+
+
+def _title_change(change: Change) -> TitleChange | None:
+    title = change.record.title_changed
+    return None if title is None else TitleChange(old=title.old, new=title.new)
 
 
 def change_read(change: Change | None) -> ChangeRead | None:
     if change is None:
         return None
-    record: dict[str, Any] = change.record
+    record = change.record
     return ChangeRead(
         from_revision=change.from_revision_no,
-        summary=record["summary"],
-        kinds=record["kinds"],
-        significance=record["significance"],
-        sections_added=record["sections_added"],
-        sections_removed=record["sections_removed"],
-        headings=record["headings"],
-        edit_classes=record["edit_classes"],
-        title_changed=record.get("title_changed"),
-        revert_of=record.get("revert_of"),
+        summary=record.summary,
+        kinds=list(record.kinds),
+        significance=record.significance,
+        sections_added=list(record.sections_added),
+        sections_removed=list(record.sections_removed),
+        headings=HeadingChanges(
+            added=list(record.headings.added),
+            removed=list(record.headings.removed),
+            changed=[list(pair) for pair in record.headings.changed],
+        ),
+        edit_classes=list(record.edit_classes),
+        title_changed=_title_change(change),
+        revert_of=record.revert_of,
     )
 
 
@@ -43,6 +59,16 @@ def ingest_result(outcome: IngestOutcome) -> IngestResult:
         revert_of=rev.revert_of,
         change=change_read(outcome.change),
     )
+
+
+def ingest_response(outcome: IngestOutcome) -> JSONResponse:
+    """201 (stored) or 200 (repeat of the latest), with the revision's Location; a
+    replayed answer to a retried request says so in X-Duplicate-Delivery."""
+    headers = {"Location": revision_location(outcome.article_id, outcome.revision.revision_no)}
+    if outcome.replayed:
+        headers["X-Duplicate-Delivery"] = "true"
+    body = ingest_result(outcome).model_dump(mode="json")
+    return JSONResponse(body, status_code=outcome.status, headers=headers)
 
 
 def article_read(article: Article) -> ArticleRead:
@@ -77,7 +103,7 @@ def revision_read(article: Article, rev: Revision, change: Change | None) -> Rev
         metadata=rev.meta,
         original_media_type=rev.original_media_type,
         text=rev.text,
-        blocks=rev.blocks,
+        blocks=[BlockRead.model_validate(b) for b in rev.blocks],
     )
 
 
@@ -89,11 +115,11 @@ def feed_item(change: Change, article_id: str) -> FeedItem:
         from_revision=change.from_revision_no,
         received_at=change.received_at,
         published_at=change.published_at,
-        kinds=change.kinds,
-        significance=change.significance,
-        summary=record["summary"],
-        sections_added=record["sections_added"],
-        sections_removed=record["sections_removed"],
-        title_changed=record.get("title_changed"),
-        revert_of=record.get("revert_of"),
+        kinds=list(record.kinds),
+        significance=record.significance,
+        summary=record.summary,
+        sections_added=list(record.sections_added),
+        sections_removed=list(record.sections_removed),
+        title_changed=_title_change(change),
+        revert_of=record.revert_of,
     )

@@ -2,11 +2,12 @@
 
 import zlib
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from app import storage
+from app.engine import Kind, block_from_dict
 from app.errors import InvalidInput, NotFound
 from app.models import Article, Change, Revision
 from app.services.pagination import decode_cursor, decode_time_cursor, encode_cursor
@@ -62,25 +63,26 @@ def list_revisions(
     return page, encode_cursor(page[-1][0].revision_no) if more else None
 
 
-def history(session: Session, article: Article) -> list[tuple[Revision, Change | None]]:
-    return list(storage.list_revisions(session, article.id, 0, None))
-
-
 def original_body(revision: Revision) -> bytes:
     return zlib.decompress(revision.original_body)
 
 
-def blame(revision: Revision) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class BlockOrigin:
+    """Where one block of a revision came from."""
+
+    index: int
+    kind: Kind
+    text: str
+    origin_revision: int  # the revision the block first appeared in
+    text_revision: int  # the revision its current text dates from
+
+
+def blame(revision: Revision) -> list[BlockOrigin]:
     return [
-        {
-            "index": k,
-            "kind": b["kind"],
-            "text": b["text"],
-            "origin_revision": origin,
-            "text_revision": text_rev,
-        }
-        for k, (b, (origin, text_rev)) in enumerate(
-            zip(revision.blocks, revision.provenance, strict=True)
+        BlockOrigin(k, block.kind, block.text, origin, text_rev)
+        for k, (block, (origin, text_rev)) in enumerate(
+            zip(map(block_from_dict, revision.blocks), revision.provenance, strict=True)
         )
     ]
 

@@ -1,4 +1,9 @@
-"""Ingest one revision: parse, lock the article, diff against the latest, write it all."""
+"""Ingest one revision: parse, lock the article, diff against the latest, write it all.
+
+`ingest` is the one use case behind both ways in (the direct API and the
+publish web-hook): optionally idempotent, it flushes but never commits; the
+caller commits once.
+"""
 
 import zlib
 from dataclasses import dataclass
@@ -7,9 +12,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app import storage
-from app.engine import block_from_dict, compare
-from app.engine.changes import carry_provenance, change_record
-from app.models import Change, Revision
+from app.engine import block_from_dict, carry_provenance, change_record, compare
+from app.errors import NotFound
+from app.models import Change, Receipt, Revision
+from app.services import receipts
 from app.services.content import NewRevision, check_revision, parse_revision
 
 
@@ -19,6 +25,59 @@ class IngestOutcome:
     revision: Revision
     change: Change | None
     created: bool
+    replayed: bool = False  # the answer to an earlier request with the same key
+
+    @property
+    def status(self) -> int:
+        return 201 if self.created else 200
+
+
+def ingest(
+    session: Session,
+    *,
+    article_id: str,
+    new: NewRevision,
+    now: datetime,
+    max_metadata_bytes: int,
+    claim: receipts.Claim | None = None,
+) -> IngestOutcome:
+    """Store `new` as the next revision of `article_id`; with a claim, at most once per key."""
+    if claim is not None:
+        earlier = receipts.claim(session, claim, now)
+        if earlier is not None:
+            return _replay(session, earlier)
+    outcome = ingest_revision(
+        session, article_id=article_id, new=new, now=now, max_metadata_bytes=max_metadata_bytes
+    )
+    if claim is not None:
+        receipts.complete(
+            session,
+            claim,
+            status=outcome.status,
+            article_id=article_id,
+            revision=outcome.revision.revision_no,
+            created=outcome.created,
+        )
+    return outcome
+
+
+def _replay(session: Session, receipt: Receipt) -> IngestOutcome:
+    article_id = str(receipt.response["article_id"])
+    article = storage.get_article(session, article_id)
+    revision = (
+        storage.get_revision(session, article.id, int(receipt.response["revision"]))
+        if article is not None
+        else None
+    )
+    if revision is None:  # only if rows were deleted by hand behind the receipt's back
+        raise NotFound(f"The revision recorded for this request no longer exists ({receipt.key})")
+    return IngestOutcome(
+        article_id,
+        revision,
+        storage.get_change(session, revision.id),
+        created=bool(receipt.response["created"]),
+        replayed=True,
+    )
 
 
 def ingest_revision(
@@ -79,8 +138,9 @@ def ingest_revision(
             session, article.id, doc.sha256, before=latest.revision_no
         )
         storage.add(session, revision)
-        record = change_record(diff, old_title=latest.title, new_title=new.title)
-        record["revert_of"] = revision.revert_of
+        record = change_record(
+            diff, old_title=latest.title, new_title=new.title, revert_of=revision.revert_of
+        )
         change = Change(
             article_id=article.id,
             revision_id=revision.id,
@@ -88,8 +148,8 @@ def ingest_revision(
             from_revision_no=latest.revision_no,
             received_at=now,
             published_at=new.published_at,
-            kinds=record["kinds"],
-            significance=record["significance"],
+            kinds=list(record.kinds),
+            significance=record.significance,
             record=record,
         )
         storage.add(session, change)

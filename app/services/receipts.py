@@ -1,17 +1,30 @@
-"""At-most-once processing for retried requests (web-hook ids, Idempotency-Key)."""
+"""At-most-once processing for retried requests (web-hook ids, Idempotency-Key).
+
+A receipt is claimed in the request's own transaction, so a request that fails
+leaves no receipt and can be retried. It remembers which revision the request
+produced; a retry is answered from that revision, exactly as the first time.
+"""
 
 import hashlib
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app import storage
 from app.errors import InvalidInput
+from app.models import Receipt
 
 
-def fingerprint(*parts: bytes) -> str:
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A key for one logical request, with a fingerprint of what was sent under it."""
+
+    key: str
+    fingerprint: str
+
+
+def _fingerprint(*parts: bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
         digest.update(len(part).to_bytes(8, "big"))
@@ -19,29 +32,41 @@ def fingerprint(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-def once(
-    session: Session,
-    *,
-    key: str,
-    request_sha256: str,
-    now: datetime,
-    retention: timedelta,
-    run: Callable[[], tuple[int, dict[str, Any]]],
-) -> tuple[int, dict[str, Any], bool]:
-    """Run `run` once per key; later requests with the key get the stored answer.
+def for_webhook(message_id: str, body: bytes) -> Claim:
+    """A publish web-hook delivery, keyed by its `webhook-id`."""
+    return Claim(f"webhook:{message_id}", _fingerprint(body))
 
-    Returns (status, body, replayed). The receipt is written in the caller's
-    transaction, so a failed request leaves no receipt and can be retried.
+
+def for_idempotency_key(article_id: str, key: str, content_type: str, body: bytes) -> Claim:
+    """A direct ingest call with an `Idempotency-Key` (scoped to the article)."""
+    return Claim(f"idem:{article_id}:{key}", _fingerprint(content_type.encode(), body))
+
+
+def claim(session: Session, claim: Claim, now: datetime) -> Receipt | None:
+    """Claim the key; returns the earlier, completed receipt when the key was used before.
+
+    Reusing a key for a different request is the caller's mistake: 422.
     """
-    storage.purge_receipts(session, now - retention)
-    earlier = storage.claim_receipt(session, key, request_sha256, now)
-    if earlier is not None:
-        if earlier.request_sha256 != request_sha256:
-            raise InvalidInput(
-                "This idempotency key was already used with a different request body; "
-                "use a new key for a new request"
-            )
-        return earlier.status_code, earlier.response, True
-    status, body = run()
-    storage.complete_receipt(session, key, status, body)
-    return status, body, False
+    earlier = storage.claim_receipt(session, claim.key, claim.fingerprint, now)
+    if earlier is not None and earlier.request_sha256 != claim.fingerprint:
+        raise InvalidInput(
+            "This idempotency key was already used with a different request body; "
+            "use a new key for a new request"
+        )
+    return earlier
+
+
+def complete(
+    session: Session, claim: Claim, *, status: int, article_id: str, revision: int, created: bool
+) -> None:
+    storage.complete_receipt(
+        session,
+        claim.key,
+        status,
+        {"article_id": article_id, "revision": revision, "created": created},
+    )
+
+
+def purge_expired(session: Session, *, now: datetime, retention: timedelta) -> int:
+    """Forget receipts older than `retention`; returns how many were removed."""
+    return storage.purge_receipts(session, now - retention)

@@ -1,11 +1,11 @@
 """Stored change records: history, the cross-article feed, provenance, reverts, titles."""
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from app.engine import compare, parse_text
-from app.engine.changes import change_record
+from app.engine import change_record, compare
 
 
 def publish(client: TestClient, article: str, text: str, **extra):
@@ -26,7 +26,7 @@ def test_seed_history_feed_and_blame(client: TestClient, seeds) -> None:
     assert change["headings"]["removed"] == ["Putin’s China visit"]
     assert change["significance"] >= 0.9
     # The stored record is what re-computing gives.
-    assert change["summary"] == change_record(compare(*seeds))["summary"]
+    assert change["summary"] == asdict(change_record(compare(*seeds)).summary)
     feed = client.get("/v1/changes", params={"kind": "section_removed"}).json()["items"]
     assert [(f["article_id"], f["revision"], f["from_revision"]) for f in feed] == [
         ("putin-china", 2, 1)
@@ -94,8 +94,10 @@ def test_feed_filters(client: TestClient) -> None:
 def test_feed_paginates_every_change_once_in_order(client: TestClient) -> None:
     words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
     expected = set()
-    for art in range(100):
-        for rev in range(20):
+    # Articles interleaved, so every page mixes articles; ties on the timestamp are
+    # covered by tests/storage (keyset on received_at, then id).
+    for rev in range(6):
+        for art in range(12):
             text = (
                 f"Story {art} opens with a paragraph that stays the same in every version.\n\n"
                 f"Update {rev}: officials said {words[rev % 8]} crews were sent to area {art}."
@@ -107,19 +109,29 @@ def test_feed_paginates_every_change_once_in_order(client: TestClient) -> None:
     stamps = []
     cursor = None
     while True:
-        params = {"limit": 97} | ({"cursor": cursor} if cursor else {})
+        params = {"limit": 7} | ({"cursor": cursor} if cursor else {})
         page = client.get("/v1/changes", params=params).json()
         seen += [(f["article_id"], f["revision"]) for f in page["items"]]
         stamps += [f["received_at"] for f in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert len(seen) == len(expected) == 1900
+    assert len(seen) == len(expected) == 60
     assert set(seen) == expected
     assert stamps == sorted(stamps, reverse=True)
 
 
-def test_change_record_is_deterministic() -> None:
-    old = parse_text("Prices rose 5% on Monday.\n\nThe minister said “we will act”.")
-    new = parse_text("Prices rose 6% on Monday.\n\nThe minister said “we must act”.")
-    assert change_record(compare(old, new)) == change_record(compare(old, new))
+def test_history_paginates(client: TestClient) -> None:
+    for k in range(5):
+        publish(client, "h", f"Paragraph number {k} of the story is here.")
+    page = client.get("/v1/articles/h/history", params={"limit": 2}).json()
+    assert page["article_id"] == "h"
+    seen = [item["revision"] for item in page["items"]]
+    assert seen == [1, 2]
+    while page["next_cursor"]:
+        page = client.get(
+            "/v1/articles/h/history", params={"limit": 2, "cursor": page["next_cursor"]}
+        ).json()
+        seen += [item["revision"] for item in page["items"]]
+    assert seen == [1, 2, 3, 4, 5]
+    assert page["items"][-1]["change"]["from_revision"] == 4

@@ -1,15 +1,13 @@
 """The signed publish web-hook and Idempotency-Key on direct ingest."""
 
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from standardwebhooks.webhooks import Webhook
-
-from app.main import create_app
-from app.settings import Settings
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 ROTATED = "whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24="
@@ -97,21 +95,18 @@ def test_rejected_deliveries_store_nothing(client: TestClient, tamper) -> None:
     assert stored(client) == 0
 
 
-def test_tolerance_is_a_setting(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"WEBHOOK_TOLERANCE_SECONDS": 3600}))
-    with TestClient(app) as client:
-        body, headers = signed(PAYLOAD, at=datetime.now(UTC) - timedelta(minutes=30))
-        assert client.post("/v1/hooks/publish", content=body, headers=headers).status_code == 201
-    app.state.engine.dispose()
+def test_tolerance_is_a_setting(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(WEBHOOK_TOLERANCE_SECONDS=3600)
+    body, headers = signed(PAYLOAD, at=datetime.now(UTC) - timedelta(minutes=30))
+    assert client.post("/v1/hooks/publish", content=body, headers=headers).status_code == 201
 
 
-def test_unconfigured_hook_answers_503(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"WEBHOOK_SECRETS": ""}))
-    with TestClient(app) as client:
-        r = client.post("/v1/hooks/publish", content=signed(PAYLOAD)[0], headers=signed(PAYLOAD)[1])
-        assert r.status_code == 503
-        assert "WEBHOOK_SECRETS" in r.json()["detail"]
-    app.state.engine.dispose()
+def test_unconfigured_hook_answers_503(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(WEBHOOK_SECRETS="")
+    body, headers = signed(PAYLOAD)
+    r = client.post("/v1/hooks/publish", content=body, headers=headers)
+    assert r.status_code == 503
+    assert "WEBHOOK_SECRETS" in r.json()["detail"]
 
 
 def test_oversized_delivery_is_413(client: TestClient) -> None:
@@ -120,7 +115,8 @@ def test_oversized_delivery_is_413(client: TestClient) -> None:
     assert stored(client) == 0
 
 
-def test_redelivery_ten_times_concurrently_stores_once(client: TestClient) -> None:
+def test_redelivery_ten_times_concurrently_stores_once(committing_client: TestClient) -> None:
+    client = committing_client
     body, headers = signed(PAYLOAD, msg_id="msg_dup")
     with ThreadPoolExecutor(max_workers=10) as pool:
         responses = list(
@@ -130,6 +126,9 @@ def test_redelivery_ten_times_concurrently_stores_once(client: TestClient) -> No
         )
     assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
     assert {r.json()["revision"] for r in responses} == {1}
+    assert [r.status_code for r in responses].count(201) == 10  # the first answer, replayed
+    replays = [r for r in responses if r.headers.get("x-duplicate-delivery") == "true"]
+    assert len(replays) == 9
     assert stored(client) == 1
     # A later delivery with a new id and new text is a new revision.
     changed = PAYLOAD | {"text": PAYLOAD["text"] + "\n\nSchools are closed."}
@@ -148,6 +147,8 @@ def test_idempotency_key(client: TestClient) -> None:
     # Same key, same body: the stored answer, even though the article moved on since.
     assert send("Version two of the story is here.", "k2").json()["revision"] == 2
     replay = send("Version one of the story is here.", "k1")
+    assert replay.headers["x-duplicate-delivery"] == "true"
+    assert "x-duplicate-delivery" not in first.headers
     assert replay.status_code == 201
     assert replay.json() == first.json()
     clash = send("Something else entirely was sent.", "k1")

@@ -23,11 +23,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[str]:
+def server(own_database_url: str, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": db_url,
+        "DATABASE_URL": own_database_url,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": "4",

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 R1, R2 = FIXTURES / "putin-china.r1.txt", FIXTURES / "putin-china.r2.txt"
 
 

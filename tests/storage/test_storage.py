@@ -1,0 +1,138 @@
+"""SQL in app/storage.py, on SQLite and PostgreSQL: locking, keysets, receipts, typed columns."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app import storage
+from app.db import create_db_engine, create_sessions
+from app.engine import change_record, compare
+from app.models import Change, Revision
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def add_revision(session: Session, external_id: str) -> Revision:
+    article = storage.lock_article(session, external_id, NOW)
+    number = storage.next_revision_no(session, article, NOW, None, None)
+    revision = Revision(
+        article_id=article.id,
+        revision_no=number,
+        content_sha256="0" * 64,
+        text="x",
+        blocks=[{"kind": "paragraph", "text": "x"}],
+        provenance=[[number, number]],
+        original_body=b"",
+        original_media_type="text/plain",
+        received_at=NOW,
+    )
+    storage.add(session, revision)
+    return revision
+
+
+def test_lock_article_creates_once_and_numbers_revisions(session: Session) -> None:
+    first = storage.lock_article(session, "a", NOW)
+    again = storage.lock_article(session, "a", NOW + timedelta(seconds=1))
+    assert first.id == again.id
+    assert [add_revision(session, "a").revision_no for _ in range(3)] == [1, 2, 3]
+    article = storage.get_article(session, "a")
+    assert article is not None
+    assert article.latest_revision_no == 3
+
+
+def test_change_record_column_reads_back_as_the_record(session: Session) -> None:
+    revision = add_revision(session, "c")
+    record = change_record(
+        compare("Prices rose 5% on Monday.", "Prices rose 6% on Monday."),
+        old_title="Old",
+        new_title="New",
+        revert_of=None,
+    )
+    change = Change(
+        article_id=revision.article_id,
+        revision_id=revision.id,
+        revision_no=1,
+        from_revision_no=None,
+        received_at=NOW,
+        kinds=list(record.kinds),
+        significance=record.significance,
+        record=record,
+    )
+    storage.add(session, change)
+    session.expire_all()
+    stored = storage.get_change(session, revision.id)
+    assert stored is not None
+    assert stored.record == record
+
+
+def test_feed_keyset_breaks_timestamp_ties_by_id(session: Session) -> None:
+    """Many changes with the same received_at page through exactly once, newest id first."""
+    revision = add_revision(session, "f")
+    record = change_record(compare("A b c.", "A b d."))
+    ids = []
+    for k in range(7):
+        extra = add_revision(session, "f")
+        change = Change(
+            article_id=revision.article_id,
+            revision_id=extra.id,
+            revision_no=k + 2,
+            from_revision_no=k + 1,
+            received_at=NOW,
+            kinds=list(record.kinds),
+            significance=record.significance,
+            record=record,
+        )
+        storage.add(session, change)
+        storage.add_change_kinds(session, change)
+        ids.append(change.id)
+    seen: list[int] = []
+    after = None
+    while True:
+        page = storage.list_changes(
+            session,
+            limit=3,
+            after=after,
+            since=None,
+            until=None,
+            article_id=None,
+            kinds=["paragraph_modified"],
+            min_significance=None,
+        )
+        seen += [c.id for c, _ in page]
+        if len(page) < 3:
+            break
+        after = (page[-1][0].received_at, page[-1][0].id)
+    assert seen == sorted(ids, reverse=True)
+
+
+def test_receipts_claim_complete_and_purge(session: Session) -> None:
+    assert storage.claim_receipt(session, "k1", "f" * 64, NOW - timedelta(days=4)) is None
+    storage.complete_receipt(session, "k1", 201, {"revision": 1})
+    earlier = storage.claim_receipt(session, "k1", "f" * 64, NOW)
+    assert earlier is not None
+    assert (earlier.status_code, earlier.response) == (201, {"revision": 1})
+    assert storage.claim_receipt(session, "k2", "e" * 64, NOW) is None
+    assert storage.purge_receipts(session, NOW - timedelta(days=3)) == 1
+    assert storage.claim_receipt(session, "k1", "f" * 64, NOW) is None  # forgotten: claimable
+
+
+def test_reads_never_wait_for_an_open_write(own_database_url: str) -> None:
+    """On SQLite reads begin deferred (WAL); on PostgreSQL MVCC: neither waits for a writer."""
+    engine: Engine = create_db_engine(own_database_url)
+    sessions = create_sessions(engine)
+    try:
+        with sessions.write() as writer:
+            add_revision(writer, "w")  # holds the write lock (SQLite) / row locks (PostgreSQL)
+            with sessions.read() as reader:
+                # Were the read to wait, it would fail after 2 s instead of hanging.
+                if engine.dialect.name == "postgresql":
+                    reader.execute(text("SET LOCAL lock_timeout = '2s'"))
+                else:
+                    reader.execute(text("PRAGMA busy_timeout = 2000"))
+                assert storage.get_article(reader, "w") is None  # not committed yet
+            writer.commit()
+        with sessions.read() as reader:
+            assert storage.get_article(reader, "w") is not None
+    finally:
+        engine.dispose()
