@@ -22,6 +22,7 @@ and those ratios understate the engine's lead.
 
 import itertools
 import json
+import os
 import random
 import re
 import statistics
@@ -36,7 +37,9 @@ from diff_match_patch import diff_match_patch
 from app.engine import compare, parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "tests" / "fixtures" / "corpus" / "digitalgov-news.jsonl"
+# The shared corpus, read in place (CORPUS_DIR overrides where it is).
+CORPUS_DIR = Path(os.environ.get("CORPUS_DIR") or ROOT.parent / "shared" / "corpus")
+CORPUS = CORPUS_DIR / "digitalgov-news.jsonl"
 SEEDS = ROOT / "tests" / "fixtures"
 GOALS = {
     "5KB": ("ms", 5.0),
@@ -116,6 +119,9 @@ def plain_dmp(a: str, b: str) -> None:
 
 
 def main() -> int:
+    if not CORPUS.is_file():
+        print(f"corpus not found at {CORPUS} (set CORPUS_DIR to its folder)", file=sys.stderr)
+        return 2
     rng = random.Random(20261130)
     real = corpus_pairs()
     pairs: dict[str, tuple[str, str]] = {

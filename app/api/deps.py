@@ -4,9 +4,8 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import Sessions
 from app.errors import PayloadTooLarge
 from app.schemas import ARTICLE_ID_PATTERN, Problem
 from app.settings import Settings
@@ -17,20 +16,17 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def _sessions(request: Request) -> Sessions:
-    sessions: Sessions = request.app.state.sessions
-    return sessions
-
-
 def get_session(request: Request) -> Iterator[Session]:
     """A session for a request that only reads (on SQLite: a deferred transaction)."""
-    with _sessions(request).read() as session:
+    factory: sessionmaker[Session] = request.app.state.sessions.read
+    with factory() as session:
         yield session
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
     """A session for a request that writes; the router commits it once."""
-    with _sessions(request).write() as session:
+    factory: sessionmaker[Session] = request.app.state.sessions.write
+    with factory() as session:
         yield session
 
 

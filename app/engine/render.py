@@ -53,11 +53,11 @@ def _entry_line(e: Entry) -> str:
         body = e.new_text or ""
     where = ""
     if e.op == "move":
-        where = f" (moved from {e.old_index})"
+        where = f" (moved from {_pos(e.old_index)})"
     elif e.op == "split":
-        where = f" (split from {e.old_index})"
+        where = f" (split from {_pos(e.old_index)})"
     elif e.op == "merge":
-        where = f" (merged into {e.new_index})"
+        where = f" (merged into {_pos(e.new_index)})"
     return f"{_MARK[e.op]} {tag}{body}{where}"
 
 

@@ -1,15 +1,19 @@
 """Bad input gets an RFC 9457 problem that says what to fix, and nothing is stored."""
 
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
 PROBLEM = "application/problem+json"
 
 
-def assert_problem(response, status: int, *words: str) -> dict:
+def assert_problem(response: httpx.Response, status: int, *words: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status
     assert body["title"]
     assert body["type"]
@@ -82,7 +86,7 @@ def test_body_over_the_limit(client: TestClient) -> None:
 
 
 def test_streamed_body_over_the_limit(client: TestClient) -> None:
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         for _ in range(20):
             yield b"y" * 65536
 

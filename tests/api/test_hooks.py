@@ -131,7 +131,7 @@ def test_redelivery_ten_times_concurrently_stores_once(committing_client: TestCl
     assert len(replays) == 9
     assert stored(client) == 1
     # A later delivery with a new id and new text is a new revision.
-    changed = PAYLOAD | {"text": PAYLOAD["text"] + "\n\nSchools are closed."}
+    changed = PAYLOAD | {"text": f"{PAYLOAD['text']}\n\nSchools are closed."}
     body, headers = signed(changed, msg_id="msg_2")
     assert client.post("/v1/hooks/publish", content=body, headers=headers).json()["revision"] == 2
 

@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 import pytest
 
-from app.engine import Diff, Summary, apply_diff, compare, parse_text
+from app.engine import Diff, Summary, apply_diff, compare, parse_text, render_unified
 
 P1 = "The council voted on Tuesday to close the old bridge to heavy traffic."
 P2 = "Engineers found cracks in two of its steel supports during an inspection in May."
@@ -199,6 +199,7 @@ def test_modified_entries_carry_word_level_inline() -> None:
     d = compare(doc(P1, P3), doc(P1, P3.replace("$4 million", "$5 million")))
     entry = d.entries[1]
     assert entry.op == "modify"
+    assert entry.inline is not None
     assert [(s.op, s.text) for s in entry.inline if s.op != "equal"] == [
         ("delete", "4"),
         ("insert", "5"),
@@ -223,7 +224,9 @@ def test_split_pieces_share_their_old_index() -> None:
 
 def test_char_granularity() -> None:
     d = compare(doc(P1, P2), doc(P1, P2.replace("supports", "suports")), granularity="char")
-    assert [(s.op, s.text) for s in d.entries[1].inline if s.op != "equal"] == [("delete", "p")]
+    inline = d.entries[1].inline
+    assert inline is not None
+    assert [(s.op, s.text) for s in inline if s.op != "equal"] == [("delete", "p")]
 
 
 def test_context_keeps_neighbours_only() -> None:
@@ -253,3 +256,11 @@ def test_blocks_of_parse_and_compare_agree() -> None:
     d = compare(doc(*BASE), doc(*BASE))
     assert d.old_blocks == parse_text(doc(*BASE))
     assert {e.op for e in d.entries} == {"equal"}
+
+
+def test_unified_notes_count_blocks_from_one_like_the_hunk_headers() -> None:
+    d = compare(doc(P1, P2, P3), doc(P3, P1, P2))
+    lines = render_unified(d, context=0).splitlines()
+    # P3 (old block 3) moved to the top (new block 1).
+    assert "@@ old 3 new 1 @@" in lines
+    assert f"> {P3} (moved from 3)" in lines

@@ -75,8 +75,19 @@ def test_blame_is_typed_per_block(session: Session) -> None:
 
 
 def test_feed_refuses_unknown_kinds_and_articles(session: Session) -> None:
-    common = {"limit": 10, "cursor": None, "since": None, "until": None, "min_significance": None}
+    def feed(article_id: str | None, kinds: list[str]) -> object:
+        return list_changes(
+            session,
+            limit=10,
+            cursor=None,
+            since=None,
+            until=None,
+            article_id=article_id,
+            kinds=kinds,
+            min_significance=None,
+        )
+
     with pytest.raises(InvalidInput, match="unknown nonsense"):
-        list_changes(session, article_id=None, kinds=["nonsense"], **common)
+        feed(None, ["nonsense"])
     with pytest.raises(NotFound):
-        list_changes(session, article_id="missing", kinds=[], **common)
+        feed("missing", [])
