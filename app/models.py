@@ -64,7 +64,7 @@ class Revision(Base):
     revision_no: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    blocks: Mapped[list[dict[str, str]]] = mapped_column(JSONType)  # Block.to_dict()
     # Per block [origin_revision, text_revision], carried forward at ingest.
     provenance: Mapped[list[list[int]]] = mapped_column(JSONType)
     original_body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed, as received

@@ -8,6 +8,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.db import Base
 from app.models import Article, Change, ChangeKind, Receipt, Revision
 
 
@@ -72,7 +73,7 @@ def latest_revision_with_sha(
     )
 
 
-def add(session: Session, *rows: Any) -> None:
+def add(session: Session, *rows: Base) -> None:
     session.add_all(rows)
     session.flush()
 

@@ -1,7 +1,7 @@
 """Standard Webhooks verification for the CMS publish hook."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -61,5 +61,5 @@ def verify_publish(
     raise Unauthorized(f"Web-hook verification failed: {reason}")
 
 
-def header_subset(headers: Any) -> dict[str, str]:
+def header_subset(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: headers.get(k, "") for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
