@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Route
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -43,6 +44,18 @@ class Unauthorized(AppError):
     status, code = 401, "unauthorized"
 
 
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+
+
+class TooManyRequests(AppError):
+    status, code = 429, "too_many_requests"
+
+
+class RequestTimeout(AppError):
+    status, code = 408, "request_timeout"
+
+
 class Conflict(AppError):
     status, code = 409, "conflict"
 
@@ -72,6 +85,17 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+def allowed_methods(routes: list[BaseRoute], path: str) -> list[str]:
+    """Every method some route serves at `path`, HEAD included wherever GET is."""
+    methods: set[str] = set()
+    for route in routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -88,10 +112,16 @@ def add_exception_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route matches {request.method} {request.url.path}."
+        if exc.status_code == 405:
+            # Starlette names only the first route's methods; the path may have more.
+            allow = allowed_methods(request.app.routes, request.url.path)
+            headers["Allow"] = ", ".join(allow)
+            detail = f"{request.method} is not allowed here; use {', '.join(allow)}."
         response = problem(exc.status_code, code, detail, request.url.path)
-        response.headers.update(exc.headers or {})
+        response.headers.update(headers)
         return response
 
     @app.exception_handler(Exception)

@@ -11,10 +11,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from app.api import articles, changes, diffs, health, hooks
+from app.api.access import RateLimiter
+from app.api.http import HeadAsGet
 from app.db import Sessions, create_db_engine, create_sessions
 from app.errors import add_exception_handlers
 from app.services import receipts
@@ -59,6 +63,21 @@ async def _every_interval(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if not (settings.AUTH_REQUIRED_FOR_WRITES and settings.AUTH_REQUIRED_FOR_READS):
+        open_to = [
+            verb
+            for verb, required in (
+                ("write", settings.AUTH_REQUIRED_FOR_WRITES),
+                ("read", settings.AUTH_REQUIRED_FOR_READS),
+            )
+            if not required
+        ]
+        logging.getLogger("uvicorn.error").warning(
+            "API keys are not required to %s: anyone who can reach this server may. Set "
+            "AUTH_REQUIRED_FOR_WRITES=true and AUTH_REQUIRED_FOR_READS=true before exposing it.",
+            " or ".join(open_to),
+        )
     await _housekeeping(app)  # at start-up, before the first request
     task = asyncio.create_task(_every_interval(app))
     try:
@@ -80,7 +99,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = create_sessions(engine)
     app.state.schema_head = schema_head()
+    app.state.rate_limiter = RateLimiter(settings)
     add_exception_handlers(app)
+    # Outermost last: HEAD sees what GET would send, compressed or not.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Duplicate-Delivery"],
+        )
+    app.add_middleware(HeadAsGet)
     for module in (health, articles, diffs, changes, hooks):
         app.include_router(module.router)
     return app

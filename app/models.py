@@ -74,7 +74,8 @@ class Revision(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     source_revision_id: Mapped[str | None] = mapped_column(String(200))
-    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONType)
+    # Plain JSON, not JSONB, on PostgreSQL: it stores what the CMS sent, "\u0000" included.
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON())
     revert_of: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
@@ -131,3 +132,18 @@ class Receipt(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ApiKey(Base):
+    """An API key: only its SHA-256 digest is stored, never the key."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(20))  # the key's visible start, to recognise it
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the key
+    scope: Mapped[str] = mapped_column(String(10))  # read | write | admin
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,9 +2,18 @@
 
 import re
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from app.engine import EditClass, FeedKind, Granularity, Kind, Op, SectionOp, SegmentOp, Summary
 
@@ -21,23 +30,73 @@ class Page(BaseModel, Generic[T]):
     )
 
 
+# What a body must hold to be an article: a visible character, and no NUL anywhere
+# (ECMA-262 syntax, for the OpenAPI schema; the server checks the same rules itself).
+VISIBLE_TEXT_PATTERN = (
+    r"^[^\u0000]*[^\s\u0000-\u001f\u007f\u00ad\u200b-\u200d\u2060\ufeff][^\u0000]*$"
+)
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+RFC3339_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    """Only RFC 3339 strings are times here (pydantic alone would take 0.5 as a Unix time)."""
+    if isinstance(value, str) and RFC3339_RE.match(value):
+        return value
+    if isinstance(value, datetime):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with a zone, such as 2024-05-01T12:00:00Z")
+
+
+Rfc3339Datetime = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+BODY_FIELDS = ("text", "html", "markdown")
+
+
+def _body(description: str) -> Any:
+    return Field(
+        None,
+        min_length=1,
+        description=description,
+        json_schema_extra={"pattern": VISIBLE_TEXT_PATTERN},
+    )
+
+
+def _no_nul(max_length: int) -> Any:
+    return Field(max_length=max_length, json_schema_extra={"pattern": NO_NUL_PATTERN})
+
+
 class RevisionCreate(BaseModel):
     """A revision as the CMS sends it: exactly one of text, html or markdown."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": [f]} for f in BODY_FIELDS]},
+    )
 
-    text: str | None = Field(None, description="Plain text; paragraphs by blank lines or lines.")
-    html: str | None = Field(None, description="HTML: an article body or a whole page.")
-    markdown: str | None = Field(None, description="CommonMark Markdown.")
-    title: str | None = Field(None, max_length=1000)
-    url: str | None = Field(None, max_length=2000)
-    published_at: AwareDatetime | None = Field(None, description="RFC 3339, with a time zone.")
-    source_revision_id: str | None = Field(None, max_length=200)
-    metadata: dict[str, Any] | None = None
+    text: str | SkipJsonSchema[None] = _body("Plain text; paragraphs by blank lines or lines.")
+    html: str | SkipJsonSchema[None] = _body(
+        "HTML: an article body or a whole page. Markup without any text is stored as an "
+        "empty revision."
+    )
+    markdown: str | SkipJsonSchema[None] = _body("CommonMark Markdown.")
+    title: Annotated[str, _no_nul(1000)] | None = None
+    url: Annotated[str, _no_nul(2000)] | None = None
+    published_at: Rfc3339Datetime | None = Field(None, description="RFC 3339, with a time zone.")
+    source_revision_id: Annotated[str, _no_nul(200)] | None = None
+    metadata: dict[str, Any] | None = Field(
+        None, description="Any JSON object (at most MAX_METADATA_BYTES as JSON)."
+    )
+
+    @field_validator(*BODY_FIELDS, mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must be a string; leave the field out instead of sending null")
+        return value
 
     @model_validator(mode="after")
     def _one_body(self) -> "RevisionCreate":
-        given = [k for k in ("text", "html", "markdown") if getattr(self, k) is not None]
+        given = [k for k in BODY_FIELDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
                 "send exactly one of 'text', 'html' or 'markdown'"
@@ -47,7 +106,12 @@ class RevisionCreate(BaseModel):
 
 
 class PublishPayload(RevisionCreate):
-    """The publish web-hook's payload: a revision plus the article it belongs to."""
+    """The publish web-hook's payload: a revision plus the article it belongs to.
+
+    Fields other than these are ignored: CMS payloads carry more than the service reads.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     article_id: str = Field(pattern=ARTICLE_ID_PATTERN)
 

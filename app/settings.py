@@ -8,6 +8,7 @@ import base64
 import binascii
 from functools import lru_cache
 
+import limits
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,11 +26,21 @@ class Settings(BaseSettings):
     DATABASE_URL: str = DEFAULT_DATABASE_URL
     MAX_BODY_BYTES: int = Field(default=5 * 1024 * 1024, gt=0)
     MAX_METADATA_BYTES: int = Field(default=16 * 1024, gt=0)
+    MAX_JSON_DEPTH: int = Field(default=32, ge=2, le=200)
+    MAX_HTML_DEPTH: int = Field(default=256, ge=8, le=900)
+    MAX_BLOCKS: int = Field(default=50_000, gt=0)
+    BODY_READ_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
     WEBHOOK_SECRETS: str = ""
     WEBHOOK_TOLERANCE_SECONDS: int = Field(default=300, gt=0, le=86400)
     RECEIPT_RETENTION_HOURS: int = Field(default=72, gt=0)
     HOUSEKEEPING_INTERVAL_SECONDS: int = Field(default=3600, gt=0)
     WEB_CONCURRENCY: int = Field(default=1, gt=0)
+    AUTH_REQUIRED_FOR_WRITES: bool = False
+    AUTH_REQUIRED_FOR_READS: bool = False
+    RATE_LIMIT: str = "600/minute"
+    RATE_LIMIT_ANONYMOUS: str = "120/minute"
+    RATE_LIMIT_STORAGE_URI: str = "memory://"
+    CORS_ORIGINS: str = ""
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -48,9 +59,25 @@ class Settings(BaseSettings):
             _check_secret(n, secret)
         return value
 
+    @field_validator("RATE_LIMIT", "RATE_LIMIT_ANONYMOUS")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        if value.strip():
+            try:
+                limits.parse(value)
+            except ValueError:
+                raise ValueError(
+                    "must look like '600/minute' or '10/second;1000/hour' (empty: no limit)"
+                ) from None
+        return value.strip()
+
     @property
     def webhook_secrets(self) -> list[str]:
         return _split(self.WEBHOOK_SECRETS)
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return _split(self.CORS_ORIGINS)
 
 
 def _split(value: str) -> list[str]:

@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db import Base
-from app.models import Article, Change, ChangeKind, Receipt, Revision
+from app.models import ApiKey, Article, Change, ChangeKind, Receipt, Revision
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -183,3 +183,19 @@ def purge_receipts(session: Session, older_than: datetime) -> int:
 
 def schema_version(session: Session) -> str | None:
     return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def get_api_key_by_digest(session: Session, digest: str) -> ApiKey | None:
+    return session.scalars(select(ApiKey).where(ApiKey.digest == digest)).first()
+
+
+def get_api_key(session: Session, key_id: int) -> ApiKey | None:
+    return session.get(ApiKey, key_id)
+
+
+def list_api_keys(session: Session) -> Sequence[ApiKey]:
+    return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+
+
+def touch_api_key(session: Session, key_id: int, now: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))

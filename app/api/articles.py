@@ -7,6 +7,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api import views
+from app.api.access import ReadAccess, WriteAccess
 from app.api.body import parse_revision_body
 from app.api.deps import (
     ArticleId,
@@ -31,6 +32,7 @@ from app.schemas import (
     RevisionSummary,
 )
 from app.services import articles, receipts
+from app.services.content import ContentLimits
 from app.services.ingest import ingest
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -41,13 +43,14 @@ router = APIRouter(prefix="/v1/articles", tags=["articles"])
     response_model=IngestResult,
     status_code=201,
     openapi_extra=REVISION_BODY,
-    responses=problems(409, 413, 415, 422)
+    responses=problems(409, 413, 415, 422, 401, 403, 429)
     | {
         200: {
             "model": IngestResult,
             "description": "Same text as the latest revision: nothing new was stored",
         }
     },
+    dependencies=[WriteAccess],
 )
 def create_revision(
     article_id: ArticleId,
@@ -59,7 +62,7 @@ def create_revision(
 ) -> JSONResponse:
     """Store a published revision (JSON, text, HTML or Markdown); retries never duplicate."""
     content_type = request.headers.get("content-type") or ""
-    new = parse_revision_body(content_type, body)
+    new = parse_revision_body(content_type, body, max_json_depth=settings.MAX_JSON_DEPTH)
     claim = (
         receipts.for_idempotency_key(article_id, idempotency_key, content_type, body)
         if idempotency_key is not None
@@ -70,14 +73,19 @@ def create_revision(
         article_id=article_id,
         new=new,
         now=datetime.now(UTC),
-        max_metadata_bytes=settings.MAX_METADATA_BYTES,
+        limits=ContentLimits.from_settings(settings),
         claim=claim,
     )
     session.commit()
     return views.ingest_response(outcome)
 
 
-@router.get("", response_model=Page[ArticleRead], responses=problems(422))
+@router.get(
+    "",
+    response_model=Page[ArticleRead],
+    responses=problems(422, 401, 403, 429),
+    dependencies=[ReadAccess],
+)
 def list_articles(
     session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ArticleRead]:
@@ -86,7 +94,12 @@ def list_articles(
     return Page(items=[views.article_read(a) for a in rows], next_cursor=next_cursor)
 
 
-@router.get("/{article_id}", response_model=ArticleRead, responses=problems(404, 422))
+@router.get(
+    "/{article_id}",
+    response_model=ArticleRead,
+    responses=problems(404, 422, 401, 403, 429),
+    dependencies=[ReadAccess],
+)
 def get_article(article_id: ArticleId, session: SessionDep) -> ArticleRead:
     """One article."""
     return views.article_read(articles.require_article(session, article_id))
@@ -95,7 +108,8 @@ def get_article(article_id: ArticleId, session: SessionDep) -> ArticleRead:
 @router.get(
     "/{article_id}/revisions",
     response_model=Page[RevisionSummary],
-    responses=problems(404, 422),
+    responses=problems(404, 422, 401, 403, 429),
+    dependencies=[ReadAccess],
 )
 def list_revisions(
     article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
@@ -109,8 +123,9 @@ def list_revisions(
 @router.get(
     "/{article_id}/revisions/{revision}",
     response_model=RevisionRead,
-    responses=problems(404, 422)
+    responses=problems(404, 422, 401, 403, 429)
     | {200: {"content": {"text/plain": {}, "text/html": {}, "text/markdown": {}}}},
+    dependencies=[ReadAccess],
 )
 def get_revision(
     article_id: ArticleId,
@@ -134,7 +149,12 @@ def get_revision(
     return views.revision_read(article, rev, change)
 
 
-@router.get("/{article_id}/history", response_model=History, responses=problems(404, 422))
+@router.get(
+    "/{article_id}/history",
+    response_model=History,
+    responses=problems(404, 422, 401, 403, 429),
+    dependencies=[ReadAccess],
+)
 def get_history(
     article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> History:
@@ -151,7 +171,8 @@ def get_history(
 @router.get(
     "/{article_id}/revisions/{revision}/blame",
     response_model=Blame,
-    responses=problems(404, 422),
+    responses=problems(404, 422, 401, 403, 429),
+    dependencies=[ReadAccess],
 )
 def get_blame(article_id: ArticleId, revision: RevisionRef, session: SessionDep) -> Blame:
     """For every block: the revision it first appeared in, and the one its text dates from."""

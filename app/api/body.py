@@ -4,13 +4,13 @@ import codecs
 import json
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.errors import InvalidInput, UnsupportedMediaType
 from app.schemas import RevisionCreate
-from app.services.content import NewRevision
+from app.services.content import BodyFormat, NewRevision
 
-_RAW_FORMATS = {
+_RAW_FORMATS: dict[str, BodyFormat] = {
     "text/plain": "text",
     "text/html": "html",
     "text/markdown": "markdown",
@@ -34,9 +34,11 @@ def _media_type(content_type: str | None) -> tuple[str, str | None]:
 def _decode(body: bytes, charset: str | None) -> str:
     encoding = charset or "utf-8"
     try:
-        codecs.lookup(encoding)
-    except LookupError as exc:
-        raise UnsupportedMediaType(f"charset '{encoding}' is unknown; send UTF-8") from exc
+        text_encoding = codecs.lookup(encoding)._is_text_encoding
+    except LookupError:
+        text_encoding = False
+    if not text_encoding:  # unknown, or a codec such as rot13 or zlib that is not a charset
+        raise UnsupportedMediaType(f"charset '{encoding}' is unknown; send UTF-8")
     try:
         return body.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -45,28 +47,71 @@ def _decode(body: bytes, charset: str | None) -> str:
         ) from exc
 
 
-def _validation_detail(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
+def _json_depth_within(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest at most `limit` levels (iteratively: no recursion).
+
+    >>> _json_depth_within({"a": [1, {"b": 2}]}, 3), _json_depth_within([[[]]], 2)
+    (True, False)
+    """
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
 
 
-def load_json(body: bytes, charset: str | None = None) -> Any:
+def load_json(body: bytes, charset: str | None = None, *, max_depth: int = 32) -> Any:
+    """Parse a JSON body; syntax errors and nesting past `max_depth` are 422 problems."""
+    too_deep = InvalidInput(
+        f"The JSON body nests objects or arrays more than {max_depth} levels deep; "
+        "flatten it (MAX_JSON_DEPTH)"
+    )
     try:
-        return json.loads(_decode(body, charset))
+        value = json.loads(_decode(body, charset))
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except RecursionError:
+        raise too_deep from None
+    if not _json_depth_within(value, max_depth):
+        raise too_deep
+    return value
+
+
+def _validation_detail(exc: ValidationError, model: type[BaseModel]) -> str:
+    unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+    parts = []
+    if unknown:
+        allowed = ", ".join(model.model_fields)
+        parts.append(f"unknown field(s) {', '.join(unknown)}; the fields are {allowed}")
+    for err in exc.errors():
+        if err["type"] == "extra_forbidden":
+            continue
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts[:6])
 
 
 def to_new_revision(data: RevisionCreate) -> NewRevision:
-    fmt = next(k for k in ("text", "html", "markdown") if getattr(data, k) is not None)
+    fmt: BodyFormat
+    if data.text is not None:
+        fmt, body = "text", data.text
+    elif data.html is not None:
+        fmt, body = "html", data.html
+    else:
+        fmt, body = "markdown", data.markdown or ""
     return NewRevision(
         body_format=fmt,
-        body=getattr(data, fmt),
+        body=body,
         title=data.title,
         url=data.url,
         published_at=data.published_at,
@@ -75,7 +120,7 @@ def to_new_revision(data: RevisionCreate) -> NewRevision:
     )
 
 
-M = TypeVar("M", bound=RevisionCreate)
+M = TypeVar("M", bound=BaseModel)
 
 
 def validate(model: type[M], data: Any) -> M:
@@ -84,13 +129,16 @@ def validate(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput(_validation_detail(exc)) from exc
+        raise InvalidInput(_validation_detail(exc, model)) from exc
 
 
-def parse_revision_body(content_type: str | None, body: bytes) -> NewRevision:
+def parse_revision_body(
+    content_type: str | None, body: bytes, *, max_json_depth: int
+) -> NewRevision:
     media, charset = _media_type(content_type)
     if media == "application/json" or media.endswith("+json"):
-        return to_new_revision(validate(RevisionCreate, load_json(body, charset)))
+        data = load_json(body, charset, max_depth=max_json_depth)
+        return to_new_revision(validate(RevisionCreate, data))
     if media in _RAW_FORMATS:
         return NewRevision(body_format=_RAW_FORMATS[media], body=_decode(body, charset))
     raise UnsupportedMediaType(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from app.api import views
+from app.api.access import ReadAccess
 from app.api.deps import Cursor, Limit, SessionDep, problems
 from app.schemas import ARTICLE_ID_PATTERN, FeedItem, Page
 from app.services.feed import list_changes
@@ -13,7 +14,12 @@ from app.services.feed import list_changes
 router = APIRouter(tags=["changes"])
 
 
-@router.get("/v1/changes", response_model=Page[FeedItem], responses=problems(404, 422))
+@router.get(
+    "/v1/changes",
+    response_model=Page[FeedItem],
+    responses=problems(404, 422, 401, 403, 429),
+    dependencies=[ReadAccess],
+)
 def get_changes(
     session: SessionDep,
     limit: Limit = 50,

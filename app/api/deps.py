@@ -1,12 +1,13 @@
 """Dependencies and route parameters shared by the routers."""
 
+import asyncio
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.errors import PayloadTooLarge
+from app.errors import PayloadTooLarge, RequestTimeout
 from app.schemas import ARTICLE_ID_PATTERN, Problem
 from app.settings import Settings
 
@@ -44,18 +45,28 @@ Cursor = Annotated[str | None, Query(description="next_cursor from the previous 
 
 
 async def read_body(request: Request) -> bytes:
-    """The request body, refused with 413 as soon as it passes MAX_BODY_BYTES."""
-    limit = request.app.state.settings.MAX_BODY_BYTES
+    """The request body: 413 as soon as it passes MAX_BODY_BYTES, 408 when it takes
+    longer than BODY_READ_TIMEOUT_SECONDS to arrive (a slow client holds no worker)."""
+    settings: Settings = request.app.state.settings
+    limit = settings.MAX_BODY_BYTES
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is {declared} bytes; at most {limit} are accepted.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The body is over {limit} bytes, the most accepted.")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(settings.BODY_READ_TIMEOUT_SECONDS):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"The body is over {limit} bytes, the most accepted.")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"The body did not arrive within {settings.BODY_READ_TIMEOUT_SECONDS:g} s; "
+            "send it in one go",
+            headers={"Connection": "close"},
+        ) from None
     return b"".join(chunks)
 
 

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.api.access import ReadAccess
 from app.api.deps import ArticleId, SessionDep, problems
 from app.engine import compare, render_html, render_unified
 from app.schemas import DiffCreate, DiffRead
@@ -22,8 +23,9 @@ _MEDIA = {
 @router.get(
     "/v1/articles/{article_id}/diff",
     response_model=DiffRead,
-    responses=problems(404, 422)
+    responses=problems(404, 422, 401, 403, 429)
     | {200: {"content": {"text/plain": {}, "text/html": {}}}, 304: {"description": "Not modified"}},
+    dependencies=[ReadAccess],
 )
 def get_diff(
     article_id: ArticleId,
@@ -63,7 +65,12 @@ def get_diff(
     return Response(body, media_type=_MEDIA[format], headers=headers)
 
 
-@router.post("/v1/diff", response_model=DiffRead, responses=problems(413, 422))
+@router.post(
+    "/v1/diff",
+    response_model=DiffRead,
+    responses=problems(413, 422, 401, 403, 429),
+    dependencies=[ReadAccess],
+)
 def post_diff(payload: DiffCreate) -> DiffRead:
     """Diff two texts without storing anything."""
     diff = compare(payload.old, payload.new, granularity=payload.granularity)

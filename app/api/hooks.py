@@ -6,11 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.api import views
+from app.api.access import HookAccess
 from app.api.body import load_json, to_new_revision, validate
 from app.api.deps import BodyDep, SettingsDep, WriteSessionDep, problems
 from app.api.schemas_openapi import PUBLISH_BODY
 from app.schemas import IngestResult, PublishPayload
 from app.services import receipts
+from app.services.content import ContentLimits
 from app.services.hooks import header_subset, verify_publish
 from app.services.ingest import ingest
 
@@ -22,7 +24,8 @@ router = APIRouter(tags=["hooks"])
     response_model=IngestResult,
     status_code=201,
     openapi_extra=PUBLISH_BODY,
-    responses=problems(401, 413, 422, 503),
+    responses=problems(401, 413, 422, 503, 429),
+    dependencies=[HookAccess],
 )
 def publish(
     request: Request, body: BodyDep, session: WriteSessionDep, settings: SettingsDep
@@ -37,13 +40,13 @@ def publish(
         tolerance=timedelta(seconds=settings.WEBHOOK_TOLERANCE_SECONDS),
         now=now,
     )
-    payload = validate(PublishPayload, load_json(body))
+    payload = validate(PublishPayload, load_json(body, max_depth=settings.MAX_JSON_DEPTH))
     outcome = ingest(
         session,
         article_id=payload.article_id,
         new=to_new_revision(payload),
         now=now,
-        max_metadata_bytes=settings.MAX_METADATA_BYTES,
+        limits=ContentLimits.from_settings(settings),
         claim=receipts.for_webhook(headers["webhook-id"], body),
     )
     session.commit()

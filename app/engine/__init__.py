@@ -51,7 +51,7 @@ from app.engine.diff import (
     compare,
     with_context,
 )
-from app.engine.html_blocks import parse_html
+from app.engine.html_blocks import MAX_HTML_DEPTH, NestingTooDeep, parse_html
 from app.engine.markdown_blocks import parse_markdown
 from app.engine.render import render_html, render_unified
 
@@ -62,6 +62,7 @@ __all__ = [
     "ENGINE_VERSION",
     "FEED_KINDS",
     "KINDS",
+    "MAX_HTML_DEPTH",
     "Block",
     "ChangeRecord",
     "Diff",
@@ -72,6 +73,7 @@ __all__ = [
     "Granularity",
     "HeadingChanges",
     "Kind",
+    "NestingTooDeep",
     "Op",
     "Section",
     "SectionOp",

@@ -1,6 +1,7 @@
 """The only module that imports diff_match_patch.
 
-Public API: word_diff, char_diff, Segment, SegmentOp, MAX_DIFF_CELLS.
+Public API: word_diff, char_diff, Segment, SegmentOp, InlineBudget, MAX_DIFF_CELLS,
+INLINE_CELL_BUDGET.
 
 Word mode follows the diff-match-patch wiki: map each token to one character,
 diff the character strings, map back, then run semantic cleanup.
@@ -11,7 +12,9 @@ speed-up to a positive timeout; _Differ re-enables half-match alone (it is a
 pure function of its inputs). Cost is bounded instead by the input: the
 common prefix and suffix are trimmed first (at whitespace, before
 tokenizing), and a middle too large for an exact diff is reported as one
-replacement.
+replacement. An InlineBudget bounds the sum over all the diffs of one
+document, so no input can make a comparison slow: past it, edited blocks are
+shown replaced whole, and the budget counts how many were.
 """
 
 import re
@@ -19,11 +22,23 @@ from typing import Literal, NamedTuple
 
 from diff_match_patch import diff_match_patch
 
-__all__ = ["MAX_DIFF_CELLS", "Segment", "SegmentOp", "char_diff", "word_diff"]
+__all__ = [
+    "INLINE_CELL_BUDGET",
+    "MAX_DIFF_CELLS",
+    "InlineBudget",
+    "Segment",
+    "SegmentOp",
+    "char_diff",
+    "word_diff",
+]
 
 # n*m of the trimmed middle above which no exact diff is attempted. Myers'
-# diff is O((n+m)·d); 250k cells keeps the worst case of one call near 0.1 s.
+# diff is O((n+m)·d); 250k cells keeps the worst case of one call near 0.06 s.
 MAX_DIFF_CELLS = 250_000
+# n*m summed over every inline diff of one document. A 1 MB diff of real
+# revisions spends about 0.3 M; 4 M bounds the worst case near 1 s (16 calls
+# at the per-call cap, each about 0.06 s here).
+INLINE_CELL_BUDGET = 4_000_000
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 SegmentOp = Literal["equal", "insert", "delete"]
@@ -59,6 +74,28 @@ class _Differ(diff_match_patch):
 _COMMON = diff_match_patch()
 
 
+class InlineBudget:
+    """The n*m cells the inline diffs of one document may still spend.
+
+    Deterministic: it counts input sizes, never time, so the same pair of
+    documents is always diffed the same way on any machine.
+    """
+
+    __slots__ = ("capped", "left")
+
+    def __init__(self, cells: int = INLINE_CELL_BUDGET) -> None:
+        self.left = cells
+        self.capped = 0  # diffs shown as one replacement for lack of budget or size
+
+    def spend(self, cells: int) -> bool:
+        """Take `cells` if the per-call cap and what is left allow it."""
+        if cells > MAX_DIFF_CELLS or cells > self.left:
+            self.capped += 1
+            return False
+        self.left -= cells
+        return True
+
+
 def _merge(segments: list[Segment]) -> list[Segment]:
     """Drop empty segments and join neighbours with the same op."""
     out: list[Segment] = []
@@ -72,8 +109,10 @@ def _merge(segments: list[Segment]) -> list[Segment]:
     return out
 
 
-def _diff_middle(a: str, b: str, table: list[str] | None) -> list[Segment]:
-    if not a or not b or len(a) * len(b) > MAX_DIFF_CELLS:
+def _diff_middle(
+    a: str, b: str, table: list[str] | None, budget: InlineBudget | None
+) -> list[Segment]:
+    if not a or not b or not (budget or InlineBudget()).spend(len(a) * len(b)):
         return [Segment("delete", _decode(a, table)), Segment("insert", _decode(b, table))]
     differ = _Differ()
     diffs = differ.diff_main(a, b, False)
@@ -104,7 +143,7 @@ def _trim_at_spaces(old: str, new: str) -> tuple[int, int]:
     return pre, suf
 
 
-def word_diff(old: str, new: str) -> list[Segment]:
+def word_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Segment]:
     """Word-level diff: tokens are words, runs of spaces, and single punctuation marks.
 
     >>> [(s.op, s.text) for s in word_diff("foo bar baz", "foo car baz")]
@@ -113,18 +152,31 @@ def word_diff(old: str, new: str) -> list[Segment]:
     if old == new:
         return _merge([Segment("equal", old)])
     pre, suf = _trim_at_spaces(old, new)
-    mid_a = _TOKEN.findall(old[pre : len(old) - suf])
-    mid_b = _TOKEN.findall(new[pre : len(new) - suf])
+    old_mid, new_mid = old[pre : len(old) - suf], new[pre : len(new) - suf]
+    # Every space starts a token: when even those counts are past the per-call cap,
+    # the middle is shown replaced without tokenizing megabytes first.
+    if old_mid.count(" ") * new_mid.count(" ") > MAX_DIFF_CELLS:
+        (budget or InlineBudget()).capped += 1
+        return _merge(
+            [
+                Segment("equal", old[:pre]),
+                Segment("delete", old_mid),
+                Segment("insert", new_mid),
+                Segment("equal", old[len(old) - suf :]),
+            ]
+        )
+    mid_a = _TOKEN.findall(old_mid)
+    mid_b = _TOKEN.findall(new_mid)
     # Tokens to characters: code points in order of first appearance.
     index: dict[str, int] = {}
     code_a = "".join([chr(index.setdefault(t, len(index))) for t in mid_a])
     code_b = "".join([chr(index.setdefault(t, len(index))) for t in mid_b])
     table = list(index)
-    middle = _diff_middle(code_a, code_b, table)
+    middle = _diff_middle(code_a, code_b, table, budget)
     return _merge([Segment("equal", old[:pre]), *middle, Segment("equal", old[len(old) - suf :])])
 
 
-def char_diff(old: str, new: str) -> list[Segment]:
+def char_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Segment]:
     """Character-level diff with semantic cleanup.
 
     >>> [(s.op, s.text) for s in char_diff("colour", "color")]
@@ -134,5 +186,5 @@ def char_diff(old: str, new: str) -> list[Segment]:
         return _merge([Segment("equal", old)])
     pre = _COMMON.diff_commonPrefix(old, new)
     suf = _COMMON.diff_commonSuffix(old[pre:], new[pre:])
-    middle = _diff_middle(old[pre : len(old) - suf], new[pre : len(new) - suf], None)
+    middle = _diff_middle(old[pre : len(old) - suf], new[pre : len(new) - suf], None, budget)
     return _merge([Segment("equal", old[:pre]), *middle, Segment("equal", old[len(old) - suf :])])

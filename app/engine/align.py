@@ -1,7 +1,8 @@
 """Block alignment: which old block became which new block.
 
-Public API: Op, Pair, align_blocks, match_equal, dice, words, and the thresholds
-MODIFY_THRESHOLD, MOVE_THRESHOLD, SPLIT_THRESHOLD, PIECE_CONTAINMENT.
+Public API: Op, Pair, Alignment, align_blocks, match_equal, dice, words, the
+thresholds MODIFY_THRESHOLD, MOVE_THRESHOLD, SPLIT_THRESHOLD, PIECE_CONTAINMENT,
+and the work limit SIMILARITY_BLOCK_LIMIT.
 
 The steps, each bounded so that a pathological input degrades to coarser
 output instead of quadratic time:
@@ -22,11 +23,15 @@ output instead of quadratic time:
    `move`s. Everything else is `insert` or `delete`.
 
 Only blocks of the same family (heading, paragraph, boilerplate) pair up.
+
+When more than SIMILARITY_BLOCK_LIMIT blocks are left after steps 1–2 (two
+unrelated texts of megabytes), steps 3–5 are skipped: the leftovers are
+inserts and deletes, and the Alignment says it was degraded, and why.
 """
 
 import itertools
 from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Hashable, Sequence
 from typing import Literal, NamedTuple
 
@@ -36,7 +41,9 @@ __all__ = [
     "MODIFY_THRESHOLD",
     "MOVE_THRESHOLD",
     "PIECE_CONTAINMENT",
+    "SIMILARITY_BLOCK_LIMIT",
     "SPLIT_THRESHOLD",
+    "Alignment",
     "Op",
     "Pair",
     "align_blocks",
@@ -67,6 +74,10 @@ ALL_PAIRS_LIMIT = 4096
 RARE_WORD_POSTINGS = 12
 CANDIDATES_PER_BLOCK = 8
 SMALL_LCS_CELLS = 10_000
+# Blocks left unmatched after exact matching (both sides together) beyond
+# which no similarity search is done. Real revisions leave a few hundred; two
+# unrelated 1 MB texts of short lines about 50,000 (0.7 s to search).
+SIMILARITY_BLOCK_LIMIT = 20_000
 
 
 class Pair(NamedTuple):
@@ -76,6 +87,11 @@ class Pair(NamedTuple):
     old: tuple[int, ...]
     new: tuple[int, ...]
     similarity: float
+
+
+class Alignment(NamedTuple):
+    pairs: list[Pair]
+    degraded: tuple[str, ...]  # why work was skipped; empty when nothing was
 
 
 def words(text: str) -> frozenset[str]:
@@ -147,7 +163,7 @@ def _small_lcs(
 ) -> list[tuple[int, int]]:
     """Exact LCS by dynamic programming, for small gaps without unique keys."""
     n, m = ahi - alo, bhi - blo
-    if n * m > SMALL_LCS_CELLS or not set(a[alo:ahi]) & set(b[blo:bhi]):
+    if not set(a[alo:ahi]) & set(b[blo:bhi]):
         return []
     table = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
@@ -170,11 +186,42 @@ def _small_lcs(
     return out
 
 
+def _rank_anchors(
+    a: Sequence[Hashable], b: Sequence[Hashable], alo: int, ahi: int, blo: int, bhi: int
+) -> list[tuple[int, int]]:
+    """Anchors for a large gap of repeated keys: the k-th copy of a key on one side
+    paired with its k-th copy on the other, longest in-order run of those pairs.
+
+    Identical paragraphs are thus matched in order (never shown as moved), in
+    O(n log n) where an exact LCS of the gap would be quadratic.
+
+    >>> _rank_anchors("xaaxa", "aaxaa", 0, 5, 0, 5)
+    [(1, 0), (2, 1), (4, 3)]
+    """
+    seen_b: dict[Hashable, list[int]] = defaultdict(list)
+    for j in range(blo, bhi):
+        seen_b[b[j]].append(j)
+    rank: Counter[Hashable] = Counter()
+    pairs = []
+    for i in range(alo, ahi):
+        key = a[i]
+        copies = seen_b.get(key)
+        if copies and rank[key] < len(copies):
+            pairs.append((i, copies[rank[key]]))
+            rank[key] += 1
+    return _lis(pairs)
+
+
 def match_equal(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[int, int]]:
     """Order-preserving exact matches between two key sequences (patience diff).
 
+    Gaps without a key unique on both sides get an exact LCS while small, and
+    rank anchors (see _rank_anchors) when large.
+
     >>> match_equal("abcx", "zabc")
     [(0, 1), (1, 2), (2, 3)]
+    >>> len(match_equal("a" * 500 + "b", "c" + "a" * 500))
+    500
     """
     out: list[tuple[int, int]] = []
     stack = [(0, len(a), 0, len(b))]
@@ -190,8 +237,12 @@ def match_equal(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[int,
             continue
         anchors = _unique_anchors(a, b, alo, ahi, blo, bhi)
         if not anchors:
-            out.extend(_small_lcs(a, b, alo, ahi, blo, bhi))
-            continue
+            if (ahi - alo) * (bhi - blo) <= SMALL_LCS_CELLS:
+                out.extend(_small_lcs(a, b, alo, ahi, blo, bhi))
+                continue
+            anchors = _rank_anchors(a, b, alo, ahi, blo, bhi)
+            if not anchors:  # no key in common: nothing more to match here
+                continue
         prev_a, prev_b = alo, blo
         for i, j in anchors:
             out.append((i, j))
@@ -366,7 +417,7 @@ def _regions(matches: list[tuple[int, int]], n: int, m: int) -> list[tuple[range
     return out
 
 
-def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> list[Pair]:
+def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> Alignment:
     """Align two block sequences; every block appears in exactly one Pair."""
     old, new = _Side(old_blocks), _Side(new_blocks)
     old_keys, new_keys = old.keys(), new.keys()
@@ -378,16 +429,26 @@ def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> li
     free_new = {j for _, r in regions for j in r}
 
     # Step 2: identical blocks elsewhere are moves, paired in document order.
-    waiting: dict[Hashable, list[int]] = defaultdict(list)
+    waiting: dict[Hashable, deque[int]] = defaultdict(deque)
     for i in sorted(free_old):
         waiting[old_keys[i]].append(i)
     for j in sorted(free_new):
         queue = waiting.get(new_keys[j])
         if queue:
-            i = queue.pop(0)
+            i = queue.popleft()
             pairs.append(Pair("move", (i,), (j,), 1.0))
             free_old.discard(i)
             free_new.discard(j)
+
+    leftover = len(free_old) + len(free_new)
+    if free_old and free_new and leftover > SIMILARITY_BLOCK_LIMIT:
+        pairs.extend(Pair("delete", (i,), (), 0.0) for i in sorted(free_old))
+        pairs.extend(Pair("insert", (), (j,), 0.0) for j in sorted(free_new))
+        reason = (
+            f"{leftover} blocks differ, more than the {SIMILARITY_BLOCK_LIMIT} searched for "
+            "edits, moves, splits and merges: they are shown as removed and added"
+        )
+        return Alignment(pairs, (reason,))
 
     # Steps 3–4: splits, merges and one-to-one pairs inside each region.
     for old_range, new_range in regions:
@@ -428,4 +489,4 @@ def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> li
 
     pairs.extend(Pair("delete", (i,), (), 0.0) for i in sorted(free_old))
     pairs.extend(Pair("insert", (), (j,), 0.0) for j in sorted(free_new))
-    return pairs
+    return Alignment(pairs, ())

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, NamedTuple
 
-from app.engine._dmp import Segment, SegmentOp, char_diff, word_diff
+from app.engine._dmp import InlineBudget, Segment, SegmentOp, char_diff, word_diff
 from app.engine.align import Op, Pair, align_blocks
 from app.engine.blocks import Block, Kind, count_words, family, parse_text
 
@@ -139,6 +139,8 @@ class Diff:
     sections: tuple[Section, ...]
     summary: Summary
     headings: HeadingChanges
+    # Why the engine did less than its best (work budget reached); empty when it did not.
+    degraded: tuple[str, ...] = ()
 
     def to_dict(self, context: int | None = None) -> dict[str, Any]:
         """The canonical JSON form (what the API and `python -m app diff --format json` emit)."""
@@ -152,6 +154,8 @@ class Diff:
                 "removed": list(self.headings.removed),
                 "changed": [list(pair) for pair in self.headings.changed],
             },
+            "degraded": bool(self.degraded),
+            "degraded_reasons": list(self.degraded),
         }
 
 
@@ -174,7 +178,11 @@ def _flipped(old: Sequence[Block], new: Sequence[Block]) -> bool:
 
 
 def _inline_diffs(
-    pairs: list[Pair], old: Sequence[Block], new: Sequence[Block], granularity: Granularity
+    pairs: list[Pair],
+    old: Sequence[Block],
+    new: Sequence[Block],
+    granularity: Granularity,
+    budget: InlineBudget,
 ) -> dict[Pair, tuple[Segment, ...]]:
     """Word (or char) diffs for every edited pair; split and merge use the joined pieces."""
     differ = char_diff if granularity == "char" else word_diff
@@ -184,7 +192,7 @@ def _inline_diffs(
             a = " ".join(old[i].text for i in p.old)
             b = " ".join(new[j].text for j in p.new)
             if a != b or p.op in ("split", "merge"):
-                out[p] = tuple(differ(a, b))
+                out[p] = tuple(differ(a, b, budget))
     return out
 
 
@@ -347,9 +355,11 @@ def compare(
     if granularity not in ("word", "char"):
         raise ValueError("granularity must be 'word' or 'char'")
     old_blocks, new_blocks = _as_blocks(old), _as_blocks(new)
+    budget = InlineBudget()
     if _flipped(old_blocks, new_blocks):
-        canonical = align_blocks(new_blocks, old_blocks)
-        computed = _inline_diffs(canonical, new_blocks, old_blocks, granularity)
+        alignment = align_blocks(new_blocks, old_blocks)
+        canonical = alignment.pairs
+        computed = _inline_diffs(canonical, new_blocks, old_blocks, granularity, budget)
         pairs = _mirror(canonical)
         inline = {
             m: _mirror_inline(computed[p])
@@ -357,11 +367,20 @@ def compare(
             if p in computed
         }
     else:
-        pairs = align_blocks(old_blocks, new_blocks)
-        inline = _inline_diffs(pairs, old_blocks, new_blocks, granularity)
+        alignment = align_blocks(old_blocks, new_blocks)
+        pairs = alignment.pairs
+        inline = _inline_diffs(pairs, old_blocks, new_blocks, granularity, budget)
+    degraded = alignment.degraded
+    if budget.capped:
+        degraded += (
+            f"{budget.capped} edited block(s) too long or too many to diff word by word: "
+            "shown replaced whole",
+        )
     entries = _layout(pairs, inline, old_blocks, new_blocks)
     summary, sections, headings = _summarize(pairs, inline, old_blocks, new_blocks)
-    return Diff(old_blocks, new_blocks, tuple(entries), tuple(sections), summary, headings)
+    return Diff(
+        old_blocks, new_blocks, tuple(entries), tuple(sections), summary, headings, degraded
+    )
 
 
 def _replay_inline(old_text: str, segments: Sequence[Segment]) -> str:

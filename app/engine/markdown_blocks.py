@@ -15,7 +15,7 @@ from markdown_it.token import Token
 
 from app.engine.blocks import Block, Kind
 from app.engine.classify import is_boilerplate
-from app.engine.html_blocks import parse_html
+from app.engine.html_blocks import MAX_HTML_DEPTH, parse_html
 from app.engine.normalize import normalize_text
 
 __all__ = ["parse_markdown"]
@@ -42,7 +42,7 @@ def _inline_text(token: Token) -> str:
     return _SPACE.sub(" ", _TAG.sub("", normalize_text(text))).strip()
 
 
-def parse_markdown(markdown: str) -> tuple[Block, ...]:
+def parse_markdown(markdown: str, *, max_html_depth: int = MAX_HTML_DEPTH) -> tuple[Block, ...]:
     """Parse CommonMark into blocks.
 
     >>> md = "## Energy\\n\\nOil [and](http://x) *gas*.\\n\\n- one"
@@ -72,7 +72,7 @@ def parse_markdown(markdown: str) -> tuple[Block, ...]:
             elif text:
                 blocks.append(Block(_kind(context, text), text))
         elif token.type == "html_block":
-            blocks.extend(parse_html(token.content, extract=False))
+            blocks.extend(parse_html(token.content, extract=False, max_depth=max_html_depth))
         elif token.type in ("fence", "code_block"):
             text = _SPACE.sub(" ", token.content).strip()
             if text:

@@ -1,19 +1,50 @@
-"""What a CMS sends, checked and parsed into an engine Document."""
+"""What a CMS sends, checked and parsed into an engine Document, within bounded work."""
 
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from app.engine import Document, make_document, parse_html, parse_markdown, parse_text
+from app.engine import (
+    Block,
+    Document,
+    NestingTooDeep,
+    make_document,
+    parse_html,
+    parse_markdown,
+    parse_text,
+)
 from app.errors import InvalidInput
+from app.settings import Settings
 
-MEDIA_TYPES = {"text": "text/plain", "html": "text/html", "markdown": "text/markdown"}
+BodyFormat = Literal["text", "html", "markdown"]
+MEDIA_TYPES: dict[BodyFormat, str] = {
+    "text": "text/plain",
+    "html": "text/html",
+    "markdown": "text/markdown",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ContentLimits:
+    """How much one request may ask of the parser and the engine."""
+
+    max_metadata_bytes: int = 16 * 1024
+    max_blocks: int = 50_000
+    max_html_depth: int = 256
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ContentLimits":
+        return cls(
+            max_metadata_bytes=settings.MAX_METADATA_BYTES,
+            max_blocks=settings.MAX_BLOCKS,
+            max_html_depth=settings.MAX_HTML_DEPTH,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class NewRevision:
-    body_format: str  # text | html | markdown
+    body_format: BodyFormat
     body: str
     title: str | None = None
     url: str | None = None
@@ -37,34 +68,50 @@ def _check_string(name: str, value: str | None) -> None:
         raise InvalidInput(f"{name}: is not valid Unicode (unpaired surrogate)") from exc
 
 
-def check_revision(new: NewRevision, *, max_metadata_bytes: int) -> None:
+def check_revision(new: NewRevision, limits: ContentLimits) -> None:
     """Refuse what cannot be stored faithfully, with a message that says what to fix."""
     _check_string(new.body_format, new.body)
     for name in ("title", "url", "source_revision_id"):
         _check_string(name, getattr(new, name))
     if new.metadata is not None:
+        # Stored as JSON text, where a NUL is the escape "\\u0000": only surrogates are refused.
         encoded = json.dumps(new.metadata, ensure_ascii=False)
-        _check_string("metadata", encoded)
-        if "\\u0000" in encoded:
-            raise InvalidInput("metadata: contains a NUL character; remove it")
-        if len(encoded.encode()) > max_metadata_bytes:
+        try:
+            size = len(encoded.encode())
+        except UnicodeEncodeError as exc:
+            raise InvalidInput("metadata: is not valid Unicode (unpaired surrogate)") from exc
+        if size > limits.max_metadata_bytes:
             raise InvalidInput(
-                f"metadata: {len(encoded.encode())} bytes as JSON; at most "
-                f"{max_metadata_bytes} are accepted"
+                f"metadata: {size} bytes as JSON; at most {limits.max_metadata_bytes} are accepted"
             )
 
 
-def parse_revision(new: NewRevision) -> Document:
-    if new.body_format == "html":
-        blocks = parse_html(new.body)
-    elif new.body_format == "markdown":
-        blocks = parse_markdown(new.body)
-    else:
-        blocks = parse_text(new.body)
-    doc = make_document(blocks)
-    if not doc.blocks:
+def parse_body(body: str, body_format: BodyFormat, limits: ContentLimits) -> tuple[Block, ...]:
+    """Blocks of a body, refused (422) when it nests too deep or holds too many blocks."""
+    try:
+        if body_format == "html":
+            blocks = parse_html(body, max_depth=limits.max_html_depth)
+        elif body_format == "markdown":
+            blocks = parse_markdown(body, max_html_depth=limits.max_html_depth)
+        else:
+            blocks = parse_text(body)
+    except NestingTooDeep as exc:
         raise InvalidInput(
-            f"{new.body_format}: is empty or holds only whitespace or markup; "
-            "send the article's text"
+            f"{body_format}: markup {exc}; flatten the markup or send the text"
+        ) from exc
+    if len(blocks) > limits.max_blocks:
+        raise InvalidInput(
+            f"{body_format}: holds {len(blocks)} paragraphs and headings; at most "
+            f"{limits.max_blocks} are accepted (MAX_BLOCKS)"
         )
+    return blocks
+
+
+def parse_revision(new: NewRevision, limits: ContentLimits) -> Document:
+    """The body parsed into a Document. Plain text must hold text; HTML or Markdown
+    that is all markup (an embed, a video) is a revision without blocks: an article
+    emptied is a change worth keeping, and the body as sent is kept with it."""
+    doc = make_document(parse_body(new.body, new.body_format, limits))
+    if not doc.blocks and new.body_format == "text":
+        raise InvalidInput("text: is empty or holds only whitespace; send the article's text")
     return doc

@@ -16,7 +16,7 @@ from app.engine import block_from_dict, carry_provenance, change_record, compare
 from app.errors import NotFound
 from app.models import Change, Receipt, Revision
 from app.services import receipts
-from app.services.content import NewRevision, check_revision, parse_revision
+from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ def ingest(
     article_id: str,
     new: NewRevision,
     now: datetime,
-    max_metadata_bytes: int,
+    limits: ContentLimits,
     claim: receipts.Claim | None = None,
 ) -> IngestOutcome:
     """Store `new` as the next revision of `article_id`; with a claim, at most once per key."""
@@ -46,9 +46,7 @@ def ingest(
         earlier = receipts.claim(session, claim, now)
         if earlier is not None:
             return _replay(session, earlier)
-    outcome = ingest_revision(
-        session, article_id=article_id, new=new, now=now, max_metadata_bytes=max_metadata_bytes
-    )
+    outcome = ingest_revision(session, article_id=article_id, new=new, now=now, limits=limits)
     if claim is not None:
         receipts.complete(
             session,
@@ -86,7 +84,7 @@ def ingest_revision(
     article_id: str,
     new: NewRevision,
     now: datetime,
-    max_metadata_bytes: int,
+    limits: ContentLimits,
 ) -> IngestOutcome:
     """Store `new` as the next revision of `article_id`, unless it repeats the latest.
 
@@ -94,8 +92,8 @@ def ingest_revision(
     1, 2, 3 … in order; the diff, the change record and the block provenance
     are written in the same transaction as the revision.
     """
-    check_revision(new, max_metadata_bytes=max_metadata_bytes)
-    doc = parse_revision(new)
+    check_revision(new, limits)
+    doc = parse_revision(new, limits)
     article = storage.lock_article(session, article_id, now)
     latest = (
         storage.get_revision(session, article.id, article.latest_revision_no)

@@ -10,10 +10,11 @@ from app import storage
 from app.errors import InvalidInput
 from app.models import Receipt
 from app.services import receipts
-from app.services.content import NewRevision
+from app.services.content import ContentLimits, NewRevision
 from app.services.ingest import ingest
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+LIMITS = ContentLimits()
 A = "The storm reached the coast on Sunday night with winds of 120 km/h."
 B = "Thousands of homes lost power and schools will stay closed on Monday."
 
@@ -23,12 +24,10 @@ def text(body: str, title: str | None = None) -> NewRevision:
 
 
 def test_first_revisions_are_numbered_and_diffed(session: Session) -> None:
-    first = ingest(session, article_id="s", new=text(A), now=NOW, max_metadata_bytes=1000)
+    first = ingest(session, article_id="s", new=text(A), now=NOW, limits=LIMITS)
     assert (first.revision.revision_no, first.created, first.change) == (1, True, None)
     assert first.revision.provenance == [[1, 1]]
-    second = ingest(
-        session, article_id="s", new=text(f"{A}\n\n{B}"), now=NOW, max_metadata_bytes=1000
-    )
+    second = ingest(session, article_id="s", new=text(f"{A}\n\n{B}"), now=NOW, limits=LIMITS)
     assert second.revision.revision_no == 2
     assert second.change is not None
     record = second.change.record
@@ -39,10 +38,10 @@ def test_first_revisions_are_numbered_and_diffed(session: Session) -> None:
 
 
 def test_repeating_the_latest_stores_nothing(session: Session) -> None:
-    ingest(session, article_id="s", new=text(A, "T"), now=NOW, max_metadata_bytes=1000)
-    again = ingest(session, article_id="s", new=text(A + "  \n"), now=NOW, max_metadata_bytes=1000)
+    ingest(session, article_id="s", new=text(A, "T"), now=NOW, limits=LIMITS)
+    again = ingest(session, article_id="s", new=text(A + "  \n"), now=NOW, limits=LIMITS)
     assert (again.revision.revision_no, again.created, again.status) == (1, False, 200)
-    retitled = ingest(session, article_id="s", new=text(A, "T2"), now=NOW, max_metadata_bytes=1000)
+    retitled = ingest(session, article_id="s", new=text(A, "T2"), now=NOW, limits=LIMITS)
     assert (retitled.revision.revision_no, retitled.created) == (2, True)
     assert retitled.change is not None
     assert retitled.change.record.kinds == ("title_changed",)
@@ -50,7 +49,7 @@ def test_repeating_the_latest_stores_nothing(session: Session) -> None:
 
 def test_a_revert_names_the_revision_it_restores(session: Session) -> None:
     for body in (A, B, A):
-        outcome = ingest(session, article_id="r", new=text(body), now=NOW, max_metadata_bytes=1000)
+        outcome = ingest(session, article_id="r", new=text(body), now=NOW, limits=LIMITS)
     assert outcome.revision.revert_of == 1
     assert outcome.change is not None
     assert outcome.change.record.revert_of == 1
@@ -58,28 +57,22 @@ def test_a_revert_names_the_revision_it_restores(session: Session) -> None:
 
 def test_a_claimed_request_runs_once_and_replays(session: Session) -> None:
     claim = receipts.for_idempotency_key("i", "key-1", "text/plain", A.encode())
-    first = ingest(
-        session, article_id="i", new=text(A), now=NOW, max_metadata_bytes=1000, claim=claim
-    )
-    ingest(session, article_id="i", new=text(B), now=NOW, max_metadata_bytes=1000)
-    replay = ingest(
-        session, article_id="i", new=text(A), now=NOW, max_metadata_bytes=1000, claim=claim
-    )
+    first = ingest(session, article_id="i", new=text(A), now=NOW, limits=LIMITS, claim=claim)
+    ingest(session, article_id="i", new=text(B), now=NOW, limits=LIMITS)
+    replay = ingest(session, article_id="i", new=text(A), now=NOW, limits=LIMITS, claim=claim)
     assert replay.replayed
     assert not first.replayed
     assert (replay.revision.revision_no, replay.created, replay.status) == (1, True, 201)
     other_body = receipts.for_idempotency_key("i", "key-1", "text/plain", B.encode())
     with pytest.raises(InvalidInput, match="different request body"):
-        ingest(
-            session, article_id="i", new=text(B), now=NOW, max_metadata_bytes=1000, claim=other_body
-        )
+        ingest(session, article_id="i", new=text(B), now=NOW, limits=LIMITS, claim=other_body)
 
 
 def test_the_same_key_on_another_article_is_another_request(session: Session) -> None:
     for article in ("x", "y"):
         claim = receipts.for_idempotency_key(article, "k", "text/plain", A.encode())
         outcome = ingest(
-            session, article_id=article, new=text(A), now=NOW, max_metadata_bytes=1000, claim=claim
+            session, article_id=article, new=text(A), now=NOW, limits=LIMITS, claim=claim
         )
         assert not outcome.replayed
     assert len(session.scalars(select(Receipt)).all()) == 2
@@ -87,13 +80,13 @@ def test_the_same_key_on_another_article_is_another_request(session: Session) ->
 
 def test_refused_input_raises_before_anything_is_written(session: Session) -> None:
     with pytest.raises(InvalidInput, match="empty"):
-        ingest(session, article_id="e", new=text("   "), now=NOW, max_metadata_bytes=1000)
+        ingest(session, article_id="e", new=text("   "), now=NOW, limits=LIMITS)
     with pytest.raises(InvalidInput, match="metadata"):
         ingest(
             session,
             article_id="e",
             new=NewRevision(body_format="text", body=A, metadata={"k": "x" * 100}),
             now=NOW,
-            max_metadata_bytes=50,
+            limits=ContentLimits(max_metadata_bytes=50),
         )
     assert storage.get_article(session, "e") is None  # not even the article row

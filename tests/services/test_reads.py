@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound
 from app.services import articles
-from app.services.content import NewRevision
+from app.services.content import ContentLimits, NewRevision
 from app.services.feed import list_changes
 from app.services.ingest import ingest
 
@@ -20,7 +20,7 @@ def publish(session: Session, article: str, body: str) -> None:
         article_id=article,
         new=NewRevision(body_format="text", body=body),
         now=NOW,
-        max_metadata_bytes=1000,
+        limits=ContentLimits(),
     )
 
 
