@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api import articles, changes, diffs, health, hooks
 from app.api.access import RateLimiter
 from app.api.http import HeadAsGet
+from app.api.schemas_openapi import openapi_schema
 from app.db import Sessions, create_db_engine, create_sessions
 from app.errors import add_exception_handlers
 from app.services import receipts
@@ -86,9 +88,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         task.cancel()
 
 
+class ArticleDiffApp(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        return openapi_schema(self)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(
+    app = ArticleDiffApp(
         title="Article revision diff service",
         version="0.1.0",
         description=DESCRIPTION,

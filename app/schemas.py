@@ -15,7 +15,17 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.engine import EditClass, FeedKind, Granularity, Kind, Op, SectionOp, SegmentOp, Summary
+from app.engine import (
+    VISIBLE_TEXT_PATTERN,
+    EditClass,
+    FeedKind,
+    Granularity,
+    Kind,
+    Op,
+    SectionOp,
+    SegmentOp,
+    Summary,
+)
 
 ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~:-]{0,199}$"
 ARTICLE_ID_RE = re.compile(ARTICLE_ID_PATTERN)
@@ -30,11 +40,6 @@ class Page(BaseModel, Generic[T]):
     )
 
 
-# What a body must hold to be an article: a visible character, and no NUL anywhere
-# (ECMA-262 syntax, for the OpenAPI schema; the server checks the same rules itself).
-VISIBLE_TEXT_PATTERN = (
-    r"^[^\u0000]*[^\s\u0000-\u001f\u007f\u00ad\u200b-\u200d\u2060\ufeff][^\u0000]*$"
-)
 NO_NUL_PATTERN = r"^[^\u0000]*$"
 RFC3339_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -256,6 +261,10 @@ class DiffRead(BaseModel):
 
 
 class DiffCreate(BaseModel):
+    """Two texts to compare; nothing is stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
     old: str = Field(max_length=10_000_000)
     new: str = Field(max_length=10_000_000)
     granularity: Granularity = "word"
@@ -267,8 +276,14 @@ class Health(BaseModel):
     migration: str | None = None
 
 
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; `code` is stable, `detail` says what to fix."""
 
     type: str
     title: str
@@ -276,3 +291,6 @@ class Problem(BaseModel):
     detail: str
     instance: str
     code: str
+    errors: list[FieldError] | None = Field(
+        None, description="For 422 on parameters: each invalid field"
+    )

@@ -12,11 +12,12 @@ from app.api.body import parse_revision_body
 from app.api.deps import (
     ArticleId,
     BodyDep,
-    Cursor,
     Limit,
+    NumberCursor,
     RevisionRef,
     SessionDep,
     SettingsDep,
+    TimeCursor,
     WriteSessionDep,
     problems,
 )
@@ -87,7 +88,7 @@ def create_revision(
     dependencies=[ReadAccess],
 )
 def list_articles(
-    session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    session: SessionDep, limit: Limit = 50, cursor: TimeCursor = None
 ) -> Page[ArticleRead]:
     """Articles, most recently active first."""
     rows, next_cursor = articles.list_articles(session, limit=limit, cursor=cursor)
@@ -112,7 +113,7 @@ def get_article(article_id: ArticleId, session: SessionDep) -> ArticleRead:
     dependencies=[ReadAccess],
 )
 def list_revisions(
-    article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: NumberCursor = None
 ) -> Page[RevisionSummary]:
     """An article's revisions, oldest first."""
     article = articles.require_article(session, article_id)
@@ -156,7 +157,7 @@ def get_revision(
     dependencies=[ReadAccess],
 )
 def get_history(
-    article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: NumberCursor = None
 ) -> History:
     """Every revision with its stored change record, oldest first, paginated."""
     article = articles.require_article(session, article_id)

@@ -132,6 +132,16 @@ def validate(model: type[M], data: Any) -> M:
         raise InvalidInput(_validation_detail(exc, model)) from exc
 
 
+def load_json_body(content_type: str | None, body: bytes, *, max_depth: int) -> Any:
+    """A JSON request body (415 unless the Content-Type says JSON)."""
+    media, charset = _media_type(content_type)
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"Content-Type '{media or '(none)'}' is not accepted; send application/json"
+        )
+    return load_json(body, charset, max_depth=max_depth)
+
+
 def parse_revision_body(
     content_type: str | None, body: bytes, *, max_json_depth: int
 ) -> NewRevision:

@@ -7,7 +7,7 @@ from pydantic import AwareDatetime
 
 from app.api import views
 from app.api.access import ReadAccess
-from app.api.deps import Cursor, Limit, SessionDep, problems
+from app.api.deps import Limit, SessionDep, TimeCursor, problems
 from app.schemas import ARTICLE_ID_PATTERN, FeedItem, Page
 from app.services.feed import list_changes
 
@@ -23,7 +23,7 @@ router = APIRouter(tags=["changes"])
 def get_changes(
     session: SessionDep,
     limit: Limit = 50,
-    cursor: Cursor = None,
+    cursor: TimeCursor = None,
     since: Annotated[AwareDatetime | None, Query(description="RFC 3339; inclusive")] = None,
     until: Annotated[AwareDatetime | None, Query(description="RFC 3339; exclusive")] = None,
     article_id: Annotated[str | None, Query(pattern=ARTICLE_ID_PATTERN)] = None,

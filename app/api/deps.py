@@ -5,10 +5,12 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import BeforeValidator, Field, StringConstraints
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import PayloadTooLarge, RequestTimeout
 from app.schemas import ARTICLE_ID_PATTERN, Problem
+from app.services.pagination import NUMBER_CURSOR_PATTERN, TIME_CURSOR_PATTERN
 from app.settings import Settings
 
 
@@ -39,9 +41,33 @@ ArticleId = Annotated[
     str,
     Path(pattern=ARTICLE_ID_PATTERN, description="The CMS's id: 1–200 of A-Z a-z 0-9 . _ ~ : -"),
 ]
-RevisionRef = Annotated[str, Path(description="A revision number, or 'latest'")]
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500)")]
-Cursor = Annotated[str | None, Query(description="next_cursor from the previous page")]
+# A revision number (1, 2, …, in ASCII digits) or 'latest'. Numbers past the last
+# revision are 404s, so the pattern need not bound their size.
+REVISION_REF_PATTERN = r"^(latest|[1-9][0-9]{0,18})$"
+
+
+def _ascii_integer(value: object) -> object:
+    """Query integers as plain ASCII digits: no '+3', ' 3', '3.0', '1_000' or '٣'."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 19):
+        raise ValueError("must be a whole number written with the digits 0-9")
+    return value
+
+
+RevisionRef = Annotated[
+    str, Path(pattern=REVISION_REF_PATTERN, description="A revision number, or 'latest'")
+]
+RevisionQuery = Annotated[str | None, StringConstraints(pattern=REVISION_REF_PATTERN)]
+Limit = Annotated[
+    Annotated[int, Field(ge=1, le=500), BeforeValidator(_ascii_integer)],
+    Query(description="Page size (1–500)"),
+]
+_CURSOR_HELP = "next_cursor from the previous page, unchanged"
+NumberCursor = Annotated[str | None, Query(pattern=NUMBER_CURSOR_PATTERN, description=_CURSOR_HELP)]
+TimeCursor = Annotated[str | None, Query(pattern=TIME_CURSOR_PATTERN, description=_CURSOR_HELP)]
+Context = Annotated[
+    Annotated[int, Field(ge=0, le=1000), BeforeValidator(_ascii_integer)] | None,
+    Query(description="Unchanged blocks kept around each change; default: the whole document"),
+]
 
 
 async def read_body(request: Request) -> bytes:

@@ -1,4 +1,6 @@
-"""HTTP plumbing shared by every route: HEAD wherever GET works."""
+"""HTTP plumbing shared by every route: HEAD wherever GET works, conditional requests."""
+
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,3 +26,33 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
+# An entity-tag in a list (RFC 9110 §8.8.3): optional W/, then a quoted opaque tag.
+_LISTED_TAG = re.compile(r'[\s,]*(?:W/)?("[^"]*")[ \t]*(?:,|$)')
+
+
+def if_none_match(header: str | None, etag: str) -> bool:
+    """Whether If-None-Match matches `etag` (RFC 9110 §13.1.2, weak comparison).
+
+    "*" matches any current representation; a list matches when one tag does;
+    a malformed header matches nothing (it is ignored, as the RFC allows).
+
+    >>> if_none_match('"a", W/"b"', 'W/"b"'), if_none_match("*", 'W/"b"')
+    (True, True)
+    >>> if_none_match('x"b"x', 'W/"b"'), if_none_match('"c"', 'W/"b"')
+    (False, False)
+    """
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    position, tags = 0, []
+    while position < len(header):
+        match = _LISTED_TAG.match(header, position)
+        if match is None or match.end() == position:
+            return False
+        tags.append(match.group(1))
+        position = match.end()
+    return opaque in tags

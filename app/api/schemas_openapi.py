@@ -1,28 +1,82 @@
-"""OpenAPI request-body descriptions for endpoints that read the raw body."""
+"""The OpenAPI document: request bodies the routes read themselves, and problem responses.
+
+FastAPI describes a response model under application/json; every error here is
+sent as application/problem+json, so `openapi_schema` moves the Problem schema
+there (generated clients then parse errors) and references the request-body
+models from components instead of inlining them.
+"""
 
 from typing import Any
 
-from app.schemas import PublishPayload, RevisionCreate
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from app.engine import VISIBLE_TEXT_PATTERN
+from app.schemas import DiffCreate, Problem, PublishPayload, RevisionCreate
+
+PROBLEM = "application/problem+json"
+_BODY_MODELS: tuple[type[BaseModel], ...] = (RevisionCreate, PublishPayload, DiffCreate, Problem)
+_TEXT_BODY = {"type": "string", "minLength": 1, "pattern": VISIBLE_TEXT_PATTERN}
 
 
-def _schema(model: type[RevisionCreate]) -> dict[str, Any]:
-    return model.model_json_schema(ref_template="#/components/schemas/{model}")
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
 REVISION_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": _schema(RevisionCreate)},
-            "text/plain": {"schema": {"type": "string"}},
-            "text/html": {"schema": {"type": "string"}},
-            "text/markdown": {"schema": {"type": "string"}},
+            "application/json": {"schema": _ref(RevisionCreate)},
+            "text/plain": {"schema": _TEXT_BODY},
+            "text/html": {"schema": _TEXT_BODY},
+            "text/markdown": {"schema": _TEXT_BODY},
         },
     }
 }
 PUBLISH_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": _schema(PublishPayload)}},
+        "content": {"application/json": {"schema": _ref(PublishPayload)}},
     }
 }
+DIFF_BODY: dict[str, Any] = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(DiffCreate)}}}
+}
+_TEXT = {"schema": {"type": "string"}}
+DIFF_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The diff: JSON, unified text (format=unified) or HTML (format=html)",
+        "content": {"text/plain": _TEXT, "text/html": _TEXT},
+    },
+    304: {"description": "Not modified: If-None-Match matched the ETag"},
+}
+
+
+def openapi_schema(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    spec = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    _, definitions = models_json_schema(
+        [(m, "validation") for m in _BODY_MODELS], ref_template="#/components/schemas/{model}"
+    )
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(definitions.get("$defs", {}))
+    for operation in (op for path in spec["paths"].values() for op in path.values()):
+        if operation.get("security"):
+            # A key, or none: anonymous calls pass unless AUTH_REQUIRED_FOR_* say otherwise
+            # (then they get 401, which every such operation documents).
+            operation["security"] = [*operation["security"], {}]
+        for status, response in operation.get("responses", {}).items():
+            content = response.get("content", {})
+            if PROBLEM in content or status.startswith(("4", "5")):
+                content.pop("application/json", None)
+                content[PROBLEM] = {"schema": _ref(Problem)}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    app.openapi_schema = spec
+    return spec

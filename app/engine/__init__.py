@@ -53,6 +53,7 @@ from app.engine.diff import (
 )
 from app.engine.html_blocks import MAX_HTML_DEPTH, NestingTooDeep, parse_html
 from app.engine.markdown_blocks import parse_markdown
+from app.engine.normalize import VISIBLE_TEXT_PATTERN
 from app.engine.render import render_html, render_unified
 
 ENGINE_VERSION = "1"
@@ -63,6 +64,7 @@ __all__ = [
     "FEED_KINDS",
     "KINDS",
     "MAX_HTML_DEPTH",
+    "VISIBLE_TEXT_PATTERN",
     "Block",
     "ChangeRecord",
     "Diff",

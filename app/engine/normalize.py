@@ -1,6 +1,6 @@
 """Text normalization: one small pure function per concern, like ftfy's fixers.
 
-Public API: normalize_text, join_hard_wraps, split_paragraphs.
+Public API: normalize_text, join_hard_wraps, split_paragraphs, INVISIBLE, VISIBLE_TEXT_PATTERN.
 
 Everything that is reformatting rather than editing is removed here, so the
 aligner never sees it: Unicode composition, line endings, exotic spaces,
@@ -11,7 +11,13 @@ separated by blank lines or single line breaks.
 import re
 import unicodedata
 
-__all__ = ["join_hard_wraps", "normalize_text", "split_paragraphs"]
+__all__ = [
+    "INVISIBLE",
+    "VISIBLE_TEXT_PATTERN",
+    "join_hard_wraps",
+    "normalize_text",
+    "split_paragraphs",
+]
 
 # Single characters fixed in one regex pass: spaces that render like a
 # space (NBSP, thin, figure, ideographic…) and tabs become a space; characters
@@ -25,6 +31,17 @@ _TABLE |= dict.fromkeys(
 )
 _TABLE |= {0x0B: "\n", 0x0C: "\n", 0x85: "\n", 0x2028: "\n", 0x2029: "\n\n"}
 _ODD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_TABLE)) + "]")
+
+
+# Everything normalization removes or reads as white space, as the contents of a
+# regex character class in syntax Python and ECMAScript share: a text made only
+# of these parses to no block at all (a Hypothesis test holds the two together).
+INVISIBLE = (
+    r"\u0000-\u0020\u007f\u0085\u00a0\u00ad\u1680\u2000-\u200d\u2028\u2029"
+    r"\u202f\u205f\u2060\u3000\ufeff"
+)
+# A body with at least one visible character and no NUL (the OpenAPI schema states it).
+VISIBLE_TEXT_PATTERN = rf"^[^\u0000]*[^{INVISIBLE}][^\u0000]*$"
 
 
 def _fix_char(match: re.Match[str]) -> str:

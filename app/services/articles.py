@@ -1,5 +1,6 @@
 """Read use cases: articles, revisions, histories, provenance."""
 
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,7 +11,14 @@ from app import storage
 from app.engine import Kind, block_from_dict
 from app.errors import InvalidInput, NotFound
 from app.models import Article, Change, Revision
-from app.services.pagination import decode_cursor, decode_time_cursor, encode_cursor
+from app.services.pagination import (
+    decode_number_cursor,
+    decode_time_cursor,
+    encode_number_cursor,
+    encode_time_cursor,
+)
+
+REVISION_NUMBER_RE = re.compile(r"[1-9][0-9]*")
 
 
 def require_article(session: Session, article_id: str) -> Article:
@@ -20,18 +28,23 @@ def require_article(session: Session, article_id: str) -> Article:
     return article
 
 
-def parse_revision_ref(ref: str) -> int | None:
-    """'latest' → None; a positive integer → itself."""
+def parse_revision_ref(ref: str, name: str = "revision") -> int | None:
+    """'latest' → None; a positive integer in ASCII digits → itself.
+
+    >>> parse_revision_ref("latest"), parse_revision_ref("12")
+    (None, 12)
+    """
     if ref == "latest":
         return None
-    if not ref.isdigit() or int(ref) < 1:
-        raise InvalidInput(f"revision: '{ref}' is not a revision number (1, 2, …) or 'latest'")
+    if not REVISION_NUMBER_RE.fullmatch(ref):
+        raise InvalidInput(f"{name}: '{ref}' is not a revision number (1, 2, …) or 'latest'")
     return int(ref)
 
 
 def require_revision(session: Session, article: Article, number: int | None) -> Revision:
     number = article.latest_revision_no if number is None else number
-    revision = storage.get_revision(session, article.id, number) if number else None
+    exists = 0 < number <= article.latest_revision_no  # numbers are gapless: 1..latest
+    revision = storage.get_revision(session, article.id, number) if exists else None
     if revision is None:
         raise NotFound(
             f"Article '{article.external_id}' has no revision {number}; "
@@ -46,21 +59,17 @@ def list_articles(
     rows = storage.list_articles(session, limit + 1, decode_time_cursor(cursor))
     page = rows[:limit]
     more = len(rows) > limit
-    return page, encode_cursor(page[-1].updated_at, page[-1].id) if more else None
+    return page, encode_time_cursor(page[-1].updated_at, page[-1].id) if more else None
 
 
 def list_revisions(
     session: Session, article: Article, *, limit: int, cursor: str | None
 ) -> tuple[list[tuple[Revision, Change | None]], str | None]:
-    after = 0
-    if cursor is not None:
-        (after,) = decode_cursor(cursor, 1)
-        if not isinstance(after, int):
-            raise InvalidInput("cursor: not a cursor this API issued; pass next_cursor unchanged")
+    after = decode_number_cursor(cursor)
     rows = list(storage.list_revisions(session, article.id, after, limit + 1))
     page = rows[:limit]
     more = len(rows) > limit
-    return page, encode_cursor(page[-1][0].revision_no) if more else None
+    return page, encode_number_cursor(page[-1][0].revision_no) if more else None
 
 
 def original_body(revision: Revision) -> bytes:

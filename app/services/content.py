@@ -1,11 +1,13 @@
 """What a CMS sends, checked and parsed into an engine Document, within bounded work."""
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from app.engine import (
+    VISIBLE_TEXT_PATTERN,
     Block,
     Document,
     NestingTooDeep,
@@ -18,6 +20,7 @@ from app.errors import InvalidInput
 from app.settings import Settings
 
 BodyFormat = Literal["text", "html", "markdown"]
+_VISIBLE = re.compile(VISIBLE_TEXT_PATTERN)
 MEDIA_TYPES: dict[BodyFormat, str] = {
     "text": "text/plain",
     "html": "text/html",
@@ -71,6 +74,10 @@ def _check_string(name: str, value: str | None) -> None:
 def check_revision(new: NewRevision, limits: ContentLimits) -> None:
     """Refuse what cannot be stored faithfully, with a message that says what to fix."""
     _check_string(new.body_format, new.body)
+    if not _VISIBLE.match(new.body):
+        raise InvalidInput(
+            f"{new.body_format}: is empty or holds only white space; send the article"
+        )
     for name in ("title", "url", "source_revision_id"):
         _check_string(name, getattr(new, name))
     if new.metadata is not None:
@@ -108,10 +115,8 @@ def parse_body(body: str, body_format: BodyFormat, limits: ContentLimits) -> tup
 
 
 def parse_revision(new: NewRevision, limits: ContentLimits) -> Document:
-    """The body parsed into a Document. Plain text must hold text; HTML or Markdown
-    that is all markup (an embed, a video) is a revision without blocks: an article
-    emptied is a change worth keeping, and the body as sent is kept with it."""
-    doc = make_document(parse_body(new.body, new.body_format, limits))
-    if not doc.blocks and new.body_format == "text":
-        raise InvalidInput("text: is empty or holds only whitespace; send the article's text")
-    return doc
+    """The body parsed into a Document. HTML or Markdown that is all markup (an
+    embed, a video) is a revision without blocks: an article emptied is a change
+    worth keeping, and the body as sent is kept with it. (Plain text with a visible
+    character, which check_revision demands, always has a block.)"""
+    return make_document(parse_body(new.body, new.body_format, limits))

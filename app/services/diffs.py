@@ -1,14 +1,32 @@
-"""Diffs between stored revisions."""
+"""Diffs between stored revisions, and between two texts; rendered in three formats."""
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from app.engine import ENGINE_VERSION, Diff, block_from_dict, compare
+from app.engine import (
+    ENGINE_VERSION,
+    Diff,
+    Granularity,
+    block_from_dict,
+    compare,
+    render_html,
+    render_unified,
+)
 from app.errors import InvalidInput
 from app.models import Revision
-from app.services.articles import require_article, require_revision
+from app.schemas import DiffRead
+from app.services.articles import parse_revision_ref, require_article, require_revision
+from app.services.content import BodyFormat, ContentLimits, parse_body
+
+Format = Literal["json", "unified", "html"]
+MEDIA_TYPES: dict[Format, str] = {
+    "json": "application/json",
+    "unified": "text/plain; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,26 +35,89 @@ class RevisionDiff:
     old: Revision
     new: Revision
     diff: Diff
+    pinned: bool  # both ends named by number: the answer never changes for this engine
 
-    def etag(self, variant: str) -> str:
-        key = f"{ENGINE_VERSION}:{self.old.content_sha256}:{self.new.content_sha256}:{variant}"
-        return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+    def etag(self, format: Format, context: int | None) -> str:
+        """A weak validator for the whole response: article, both revisions, format,
+        options and engine version (weak: gzip and identity share it)."""
+        key = "|".join(
+            str(part)
+            for part in (
+                ENGINE_VERSION,
+                self.article_id,
+                self.old.revision_no,
+                self.new.revision_no,
+                self.old.content_sha256,
+                self.new.content_sha256,
+                format,
+                context,
+            )
+        )
+        return 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
 def diff_revisions(
-    session: Session, article_id: str, *, from_no: int | None, to_no: int | None
+    session: Session, article_id: str, *, from_ref: str | None, to_ref: str | None
 ) -> RevisionDiff:
-    """Compare any two revisions, either direction; to defaults to latest, from to to−1."""
+    """Compare any two revisions, either direction; `to` defaults to the latest, `from`
+    to the one before `to`. Either may be a number or 'latest'."""
     article = require_article(session, article_id)
+    to_no = parse_revision_ref(to_ref, "to") if to_ref is not None else None
     new = require_revision(session, article, to_no)
-    if from_no is None:
+    if from_ref is None:
         if new.revision_no == 1:
             raise InvalidInput(
                 "from: revision 1 has no predecessor; give 'from' explicitly to compare it"
             )
-        from_no = new.revision_no - 1
+        from_no: int | None = new.revision_no - 1
+    else:
+        from_no = parse_revision_ref(from_ref, "from")
     old = require_revision(session, article, from_no)
     diff = compare(
         [block_from_dict(b) for b in old.blocks], [block_from_dict(b) for b in new.blocks]
     )
-    return RevisionDiff(article.external_id, old, new, diff)
+    pinned = from_ref is not None and to_ref is not None and "latest" not in (from_ref, to_ref)
+    return RevisionDiff(article.external_id, old, new, diff, pinned)
+
+
+def diff_texts(
+    old: str,
+    new: str,
+    *,
+    body_format: BodyFormat = "text",
+    granularity: Granularity = "word",
+    limits: ContentLimits,
+) -> Diff:
+    """Two bodies sent by a caller, parsed within the same limits as stored revisions."""
+    return compare(
+        parse_body(old, body_format, limits),
+        parse_body(new, body_format, limits),
+        granularity=granularity,
+    )
+
+
+def render(
+    diff: Diff,
+    format: Format,
+    *,
+    context: int | None,
+    article_id: str | None = None,
+    from_no: int | None = None,
+    to_no: int | None = None,
+) -> str:
+    """The response body in `format` (JSON, unified text or an HTML fragment)."""
+    if format == "unified":
+        label = f"{article_id} r" if article_id else "r"
+        old_label = f"{label}{from_no}" if from_no else "old"
+        new_label = f"{label}{to_no}" if to_no else "new"
+        return render_unified(diff, context=context, old_label=old_label, new_label=new_label)
+    if format == "html":
+        return render_html(diff, context=context)
+    return DiffRead.model_validate(
+        {
+            "article_id": article_id,
+            "from_revision": from_no,
+            "to_revision": to_no,
+            **diff.to_dict(context=context),
+        }
+    ).model_dump_json()

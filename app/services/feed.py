@@ -10,7 +10,7 @@ from app.engine.changes import FEED_KINDS
 from app.errors import InvalidInput
 from app.models import Change
 from app.services.articles import require_article
-from app.services.pagination import decode_time_cursor, encode_cursor
+from app.services.pagination import decode_time_cursor, encode_time_cursor
 
 
 def list_changes(
@@ -42,4 +42,4 @@ def list_changes(
     )
     page = list(rows[:limit])
     more = len(rows) > limit
-    return page, encode_cursor(page[-1][0].received_at, page[-1][0].id) if more else None
+    return page, encode_time_cursor(page[-1][0].received_at, page[-1][0].id) if more else None

@@ -32,11 +32,11 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         # Safe while old processes serve: json accepts everything jsonb held.
-        op.execute('ALTER TABLE revision ALTER COLUMN metadata TYPE json USING metadata::json')
+        op.execute("ALTER TABLE revision ALTER COLUMN metadata TYPE json USING metadata::json")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         # Fails if a stored document holds "\u0000", which jsonb cannot: nothing is lost silently.
-        op.execute('ALTER TABLE revision ALTER COLUMN metadata TYPE jsonb USING metadata::jsonb')
+        op.execute("ALTER TABLE revision ALTER COLUMN metadata TYPE jsonb USING metadata::jsonb")
     op.drop_table("api_key")

@@ -1,10 +1,12 @@
 """Parsing: reformatting never changes the blocks; headings and chrome are recognised."""
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.engine import Block, make_document, parse_text
+from app.engine import VISIBLE_TEXT_PATTERN, Block, make_document, parse_text
 from app.engine.classify import _glue_points, glue_candidates, is_boilerplate, split_glued_heading
 
 INNER_CAPITALS = """YouTube iPhone eBay McDonald's PlayStation JavaScript LinkedIn WhatsApp
@@ -182,3 +184,16 @@ def test_page_chrome_is_boilerplate(line: str) -> None:
 )
 def test_sentences_about_chrome_words_are_not_boilerplate(line: str) -> None:
     assert not is_boilerplate(line)
+
+
+INVISIBLE_SAMPLES = (
+    "\t\n\r \x0b\x0c\x01\x1f\x7f\x85\xa0\xad\u1680\u2003\u200b\u200d"
+    "\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(INVISIBLE_SAMPLES + "a#.\u0301\x80\u180e"), max_size=12))
+def test_visible_text_pattern_says_exactly_when_text_parses_to_blocks(text: str) -> None:
+    """The OpenAPI schema's rule for a text body is the parser's: it agrees on every text."""
+    assert bool(re.match(VISIBLE_TEXT_PATTERN, text)) == bool(parse_text(text))
