@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench openapi clean
+.PHONY: install run test lint format fuzz bench openapi clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: lint
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Schemathesis with many more examples per operation than `make test` runs (SQLite, and
+# PostgreSQL too when TEST_DATABASE_URL is set).
+fuzz: install
+	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-500} $(BIN)/python -m pytest -p no:cacheprovider tests/api/test_schemathesis.py
 
 bench: install
 	$(BIN)/python -m bench

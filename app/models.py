@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON, TypeDecorator, TypeEngine
 
-from app.db import Base, JSONType, UTCDateTime
+from app.db import BigId, Base, JSONType, UTCDateTime
 from app.engine import ChangeRecord
 
 
@@ -45,7 +45,7 @@ class ChangeRecordJSON(TypeDecorator[ChangeRecord]):
 class Article(Base):
     __tablename__ = "article"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
@@ -59,8 +59,8 @@ class Article(Base):
 class Revision(Base):
     __tablename__ = "revision"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("article.id", ondelete="CASCADE"))
     revision_no: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
@@ -89,10 +89,10 @@ class Change(Base):
 
     __tablename__ = "change"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("article.id", ondelete="CASCADE"))
     revision_id: Mapped[int] = mapped_column(
-        ForeignKey("revision.id", ondelete="CASCADE"), unique=True
+        BigId, ForeignKey("revision.id", ondelete="CASCADE"), unique=True
     )
     revision_no: Mapped[int] = mapped_column(Integer)
     from_revision_no: Mapped[int | None] = mapped_column(Integer)
@@ -114,7 +114,7 @@ class ChangeKind(Base):
     __tablename__ = "change_kind"
 
     change_id: Mapped[int] = mapped_column(
-        ForeignKey("change.id", ondelete="CASCADE"), primary_key=True
+        BigId, ForeignKey("change.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -139,7 +139,7 @@ class ApiKey(Base):
 
     __tablename__ = "api_key"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(20))  # the key's visible start, to recognise it
     digest: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the key
