@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON, TypeDecorator, TypeEngine
 
-from app.db import BigId, Base, JSONType, UTCDateTime
+from app.db import Base, BigId, JSONType, UTCDateTime
 from app.engine import ChangeRecord
 
 
