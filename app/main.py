@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=_lifespan,
+        # operationId = the route function's name: get_diff, create_revision, …
+        generate_unique_id_function=lambda route: route.name,
     )
     engine = create_db_engine(settings.DATABASE_URL)
     app.state.settings = settings

@@ -110,6 +110,48 @@ class RevisionCreate(BaseModel):
         return self
 
 
+class _RevisionFields(BaseModel):
+    """What every revision may carry besides its body (for the OpenAPI variants)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, _no_nul(1000)] | None = None
+    url: Annotated[str, _no_nul(2000)] | None = None
+    published_at: Rfc3339Datetime | None = Field(None, description="RFC 3339, with a time zone.")
+    source_revision_id: Annotated[str, _no_nul(200)] | None = None
+    metadata: dict[str, Any] | None = Field(
+        None, description="Any JSON object (at most MAX_METADATA_BYTES as JSON)."
+    )
+
+
+_BODY_TEXT = Field(min_length=1, json_schema_extra={"pattern": VISIBLE_TEXT_PATTERN})
+
+
+class TextRevision(_RevisionFields):
+    """A revision sent as plain text: paragraphs by blank lines, or one per line."""
+
+    text: str = _BODY_TEXT
+
+
+class HtmlRevision(_RevisionFields):
+    """A revision sent as HTML: an article body or a whole page (markup without text
+    is stored as an empty revision)."""
+
+    html: str = _BODY_TEXT
+
+
+class MarkdownRevision(_RevisionFields):
+    """A revision sent as CommonMark Markdown."""
+
+    markdown: str = _BODY_TEXT
+
+
+# How the JSON body is documented: exactly one of three shapes, so generated clients
+# get a typed model for each. RevisionCreate validates the same rules with messages
+# that say what to fix.
+REVISION_VARIANTS: tuple[type[BaseModel], ...] = (TextRevision, HtmlRevision, MarkdownRevision)
+
+
 class PublishPayload(RevisionCreate):
     """The publish web-hook's payload: a revision plus the article it belongs to.
 

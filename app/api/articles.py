@@ -61,7 +61,11 @@ def create_revision(
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> JSONResponse:
-    """Store a published revision (JSON, text, HTML or Markdown); retries never duplicate."""
+    """Store a published revision; retries with an Idempotency-Key never duplicate.
+
+    The body is JSON with one of text, html or markdown; or the article itself,
+    raw, with Content-Type text/plain, text/html or text/markdown (charset UTF-8
+    unless said otherwise)."""
     content_type = request.headers.get("content-type") or ""
     new = parse_revision_body(content_type, body, max_json_depth=settings.MAX_JSON_DEPTH)
     claim = (

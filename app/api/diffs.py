@@ -1,8 +1,10 @@
 """Diffs: between stored revisions, and between two texts sent by a developer."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.api.access import ReadAccess
 from app.api.body import load_json_body, validate
@@ -16,39 +18,43 @@ from app.api.deps import (
     problems,
 )
 from app.api.http import if_none_match
-from app.api.schemas_openapi import DIFF_BODY, DIFF_RESPONSES
+from app.api.schemas_openapi import (
+    DIFF_BODY,
+    FORMAT_REDIRECT,
+    NOT_MODIFIED,
+    text_response,
+)
 from app.schemas import DiffCreate, DiffRead
 from app.services.content import ContentLimits
 from app.services.diffs import MEDIA_TYPES, Format, diff_revisions, diff_texts, render
+from app.settings import Settings
 
 router = APIRouter(tags=["diffs"])
 FormatQuery = Annotated[
-    Format, Query(description="json (default), unified text, or an HTML fragment")
+    Format,
+    Query(description="json (default); unified and html answer 307 to …/unified and …/html"),
 ]
+_STORED = "/v1/articles/{article_id}/diff"
+_ERRORS = problems(404, 422, 401, 403, 429)
 
 
-@router.get(
-    "/v1/articles/{article_id}/diff",
-    response_model=DiffRead,
-    responses=problems(404, 422, 401, 403, 429) | DIFF_RESPONSES,
-    dependencies=[ReadAccess],
-)
-def get_diff(
-    article_id: ArticleId,
+def _format_redirect(request: Request, format: Format) -> Response:
+    """?format=unified|html: the same query at the path that serves that format."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "format"]
+    target = request.url.replace(path=f"{request.url.path}/{format}", query=urlencode(query))
+    return Response(status_code=307, headers={"Location": str(target)})
+
+
+def _stored_diff(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    from_: Annotated[
-        RevisionQuery, Query(alias="from", description="A number or 'latest'; default: to − 1")
-    ] = None,
-    to: Annotated[RevisionQuery, Query(description="A number or 'latest' (the default)")] = None,
-    format: FormatQuery = "json",
-    context: Context = None,
+    session: Session,
+    settings: Settings,
+    article_id: str,
+    from_: str | None,
+    to: str | None,
+    format: Format,
+    context: int | None,
 ) -> Response:
-    """Compare any two revisions of an article, in either direction.
-
-    Between two revisions named by number the answer is fixed and cached for a
-    day; otherwise it must be revalidated (ETag, If-None-Match → 304)."""
     result = diff_revisions(session, article_id, from_ref=from_, to_ref=to)
     etag = result.etag(format, context)
     audience = "private" if settings.AUTH_REQUIRED_FOR_READS else "public"
@@ -67,21 +73,78 @@ def get_diff(
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
-@router.post(
-    "/v1/diff",
+FromQuery = Annotated[
+    RevisionQuery, Query(alias="from", description="A number or 'latest'; default: to − 1")
+]
+ToQuery = Annotated[RevisionQuery, Query(description="A number or 'latest' (the default)")]
+
+
+@router.get(
+    _STORED,
     response_model=DiffRead,
-    openapi_extra=DIFF_BODY,
-    responses=problems(408, 413, 415, 422, 401, 403, 429) | DIFF_RESPONSES,
+    responses=_ERRORS | NOT_MODIFIED | FORMAT_REDIRECT,
     dependencies=[ReadAccess],
 )
-def post_diff(
+def get_diff(
+    article_id: ArticleId,
     request: Request,
-    body: BodyDep,
+    session: SessionDep,
     settings: SettingsDep,
+    from_: FromQuery = None,
+    to: ToQuery = None,
     format: FormatQuery = "json",
     context: Context = None,
 ) -> Response:
-    """Diff two texts without storing anything."""
+    """Compare any two revisions of an article, in either direction.
+
+    Between two revisions named by number the answer is fixed and cached for a
+    day; otherwise it must be revalidated (ETag, If-None-Match → 304)."""
+    if format != "json":
+        return _format_redirect(request, format)
+    return _stored_diff(request, session, settings, article_id, from_, to, "json", context)
+
+
+@router.get(
+    f"{_STORED}/unified",
+    response_class=Response,
+    responses=text_response("text/plain", "The diff as unified text") | _ERRORS | NOT_MODIFIED,
+    dependencies=[ReadAccess],
+)
+def get_diff_unified(
+    article_id: ArticleId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    context: Context = None,
+) -> Response:
+    """The same diff as unified text: one line per block, words marked [-…-]{+…+}."""
+    return _stored_diff(request, session, settings, article_id, from_, to, "unified", context)
+
+
+@router.get(
+    f"{_STORED}/html",
+    response_class=Response,
+    responses=text_response("text/html", "The diff as an HTML fragment") | _ERRORS | NOT_MODIFIED,
+    dependencies=[ReadAccess],
+)
+def get_diff_html(
+    article_id: ArticleId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    context: Context = None,
+) -> Response:
+    """The same diff as an escaped HTML fragment with <ins>/<del>."""
+    return _stored_diff(request, session, settings, article_id, from_, to, "html", context)
+
+
+def _texts_diff(
+    request: Request, body: bytes, settings: Settings, format: Format, context: int | None
+) -> Response:
     data = load_json_body(
         request.headers.get("content-type"), body, max_depth=settings.MAX_JSON_DEPTH
     )
@@ -93,3 +156,54 @@ def post_diff(
         limits=ContentLimits.from_settings(settings),
     )
     return Response(render(diff, format, context=context), media_type=MEDIA_TYPES[format])
+
+
+_TEXTS_ERRORS = problems(408, 413, 415, 422, 401, 403, 429)
+
+
+@router.post(
+    "/v1/diff",
+    response_model=DiffRead,
+    openapi_extra=DIFF_BODY,
+    responses=_TEXTS_ERRORS | FORMAT_REDIRECT,
+    dependencies=[ReadAccess],
+)
+def post_diff(
+    request: Request,
+    body: BodyDep,
+    settings: SettingsDep,
+    format: FormatQuery = "json",
+    context: Context = None,
+) -> Response:
+    """Diff two texts without storing anything."""
+    if format != "json":
+        return _format_redirect(request, format)
+    return _texts_diff(request, body, settings, "json", context)
+
+
+@router.post(
+    "/v1/diff/unified",
+    response_class=Response,
+    openapi_extra=DIFF_BODY,
+    responses=text_response("text/plain", "The diff as unified text") | _TEXTS_ERRORS,
+    dependencies=[ReadAccess],
+)
+def post_diff_unified(
+    request: Request, body: BodyDep, settings: SettingsDep, context: Context = None
+) -> Response:
+    """Two texts diffed, as unified text."""
+    return _texts_diff(request, body, settings, "unified", context)
+
+
+@router.post(
+    "/v1/diff/html",
+    response_class=Response,
+    openapi_extra=DIFF_BODY,
+    responses=text_response("text/html", "The diff as an HTML fragment") | _TEXTS_ERRORS,
+    dependencies=[ReadAccess],
+)
+def post_diff_html(
+    request: Request, body: BodyDep, settings: SettingsDep, context: Context = None
+) -> Response:
+    """Two texts diffed, as an escaped HTML fragment."""
+    return _texts_diff(request, body, settings, "html", context)

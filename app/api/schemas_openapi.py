@@ -13,26 +13,29 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.engine import VISIBLE_TEXT_PATTERN
-from app.schemas import DiffCreate, Problem, PublishPayload, RevisionCreate
+from app.schemas import REVISION_VARIANTS, DiffCreate, Problem, PublishPayload
 
 PROBLEM = "application/problem+json"
-_BODY_MODELS: tuple[type[BaseModel], ...] = (RevisionCreate, PublishPayload, DiffCreate, Problem)
-_TEXT_BODY = {"type": "string", "minLength": 1, "pattern": VISIBLE_TEXT_PATTERN}
+_BODY_MODELS: tuple[type[BaseModel], ...] = (
+    *REVISION_VARIANTS,
+    PublishPayload,
+    DiffCreate,
+    Problem,
+)
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+# The JSON body is the documented one. The same endpoint also takes the body raw as
+# text/plain, text/html or text/markdown (for curl; said in the operation's text):
+# three string bodies in one operation cannot be told apart by generated clients.
 REVISION_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": _ref(RevisionCreate)},
-            "text/plain": {"schema": _TEXT_BODY},
-            "text/html": {"schema": _TEXT_BODY},
-            "text/markdown": {"schema": _TEXT_BODY},
+            "application/json": {"schema": {"oneOf": [_ref(m) for m in REVISION_VARIANTS]}}
         },
     }
 }
@@ -46,13 +49,19 @@ DIFF_BODY: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(DiffCreate)}}}
 }
 _TEXT = {"schema": {"type": "string"}}
-DIFF_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The diff: JSON, unified text (format=unified) or HTML (format=html)",
-        "content": {"text/plain": _TEXT, "text/html": _TEXT},
-    },
-    304: {"description": "Not modified: If-None-Match matched the ETag"},
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: If-None-Match matched the ETag"}
 }
+FORMAT_REDIRECT: dict[int | str, dict[str, Any]] = {
+    307: {
+        "description": "format=unified or format=html: the same diff at …/unified or …/html",
+        "headers": {"Location": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def text_response(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": what, "content": {media_type: _TEXT}}}
 
 
 def openapi_schema(app: FastAPI) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import storage
 from app.settings import Settings
-from tests.api.test_server import free_port
+from tests.api.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
