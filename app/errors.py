@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -85,15 +86,22 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def allowed_methods(routes: list[BaseRoute], path: str) -> list[str]:
-    """Every method some route serves at `path`, HEAD included wherever GET is."""
-    methods: set[str] = set()
-    for route in routes:
-        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
-            methods |= route.methods
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+    """Every method some route serves at this request's path, HEAD wherever GET is.
+
+    Asked through the routes' own matching, so nested routers count too.
+    """
+    methods = [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
     if "GET" in methods:
-        methods.add("HEAD")
-    return sorted(methods)
+        methods.insert(1, "HEAD")
+    return methods
 
 
 def add_exception_handlers(app: FastAPI) -> None:
@@ -117,7 +125,7 @@ def add_exception_handlers(app: FastAPI) -> None:
             detail = f"No route matches {request.method} {request.url.path}."
         if exc.status_code == 405:
             # Starlette names only the first route's methods; the path may have more.
-            allow = allowed_methods(request.app.routes, request.url.path)
+            allow = allowed_methods(request.app.routes, request.scope)
             headers["Allow"] = ", ".join(allow)
             detail = f"{request.method} is not allowed here; use {', '.join(allow)}."
         response = problem(exc.status_code, code, detail, request.url.path)

@@ -13,6 +13,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -125,11 +126,11 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
 
 
-@pytest.fixture
-def own_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database of the test's backend, for tests that commit for real."""
+@contextmanager
+def fresh_database(database_url: str, folder: Path) -> Iterator[str]:
+    """A new, migrated database of the same backend as `database_url`, dropped afterwards."""
     if make_url(database_url).get_backend_name() == "sqlite":
-        url = f"sqlite:///{tmp_path / 'own.db'}"
+        url = f"sqlite:///{folder / f'own-{uuid.uuid4().hex[:8]}.db'}"
         command.upgrade(alembic_config(url), "head")
         yield url
         return
@@ -145,6 +146,22 @@ def own_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def own_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database of the test's backend, for tests that commit for real."""
+    with fresh_database(database_url, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def session_database_url(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One committing database per backend, shared by the real-server tests."""
+    with fresh_database(database_url, tmp_path_factory.mktemp("server")) as url:
+        yield url
 
 
 @pytest.fixture

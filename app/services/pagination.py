@@ -3,8 +3,8 @@ pass back unchanged and the server can check by its shape alone.
 
 A number cursor is the revision number after which the next page starts; a time
 cursor is "<microseconds since 1970>-<row id>". Every string of the documented
-shape is a valid position (the digit counts keep both parts inside int64 and
-the time inside year 9999), so a cursor is either valid or refused by pattern.
+shape is a valid position (the digit counts keep numbers inside their columns
+and the time before year 2287), so a cursor is either valid or refused by pattern.
 """
 
 import re
@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from app.errors import InvalidInput
 
-NUMBER_CURSOR_PATTERN = r"^[0-9]{1,18}$"
+# Revision numbers are 32-bit: nine digits stay below 2^31.
+NUMBER_CURSOR_PATTERN = r"^[0-9]{1,9}$"
 TIME_CURSOR_PATTERN = r"^[0-9]{1,16}-[0-9]{1,18}$"
 _NUMBER = re.compile(NUMBER_CURSOR_PATTERN)
 _TIME = re.compile(TIME_CURSOR_PATTERN)

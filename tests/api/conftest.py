@@ -12,6 +12,7 @@ import httpx2 as httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+BODY_TIMEOUT = 2.0
 
 
 def free_port() -> int:
@@ -20,16 +21,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(own_database_url: str, tmp_path: Path) -> Iterator[str]:
-    """bin/serve on a free port with 4 workers, on the test's own database."""
+@pytest.fixture(scope="session")
+def server(session_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """bin/serve on a free port with 4 workers, one per backend for the whole session.
+
+    Tests that use it write to article ids of their own."""
+    tmp_path = tmp_path_factory.mktemp("server-log")
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": own_database_url,
+        "DATABASE_URL": session_database_url,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": "4",
+        # Many tests share this server from one address: no rate limits here
+        # (tests/api/test_access.py covers them); a short body timeout for the slow client.
+        "RATE_LIMIT": "",
+        "RATE_LIMIT_ANONYMOUS": "",
+        "BODY_READ_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
     log = (tmp_path / "server.log").open("wb")

@@ -202,4 +202,7 @@ def test_bad_list_parameters(client: TestClient) -> None:
 
 def test_unknown_route_and_method(client: TestClient) -> None:
     assert_problem(client.get("/v2/nothing"), 404, "no route")
-    assert_problem(client.delete("/v1/articles"), 405)
+    refused = assert_problem(client.delete("/v1/articles/a/revisions"), 405, "GET, HEAD, POST")
+    assert refused["status"] == 405
+    assert client.delete("/v1/articles/a/revisions").headers["allow"] == "GET, HEAD, POST"
+    assert client.put("/v1/changes").headers["allow"] == "GET, HEAD"
