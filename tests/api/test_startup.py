@@ -94,3 +94,21 @@ def test_old_receipts_are_purged_at_start_up_not_per_request(
     assert response.status_code == 201
     keys = {row[0] for row in connection.exec_driver_sql("SELECT key FROM receipt")}
     assert keys == {"webhook:fresh", "webhook:old-again", "idem:a:k"}
+
+
+def test_start_up_says_when_keys_are_not_required(
+    make_client: Callable[..., TestClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    make_client(AUTH_REQUIRED_FOR_WRITES=False, AUTH_REQUIRED_FOR_READS=False)
+    assert [r.getMessage() for r in caplog.records if "not required" in r.getMessage()] == [
+        "API keys are not required to write or read: anyone who can reach this server may. "
+        "Set AUTH_REQUIRED_FOR_WRITES=true and AUTH_REQUIRED_FOR_READS=true before exposing it."
+    ]
+    caplog.clear()
+    make_client(AUTH_REQUIRED_FOR_WRITES=True, AUTH_REQUIRED_FOR_READS=True)
+    assert not [r for r in caplog.records if "not required" in r.getMessage()]
+
+
+def test_the_docker_image_requires_keys() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "AUTH_REQUIRED_FOR_WRITES=true AUTH_REQUIRED_FOR_READS=true" in dockerfile
