@@ -26,8 +26,9 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The suite on both cores (pytest-xdist); each worker has databases of its own.
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-2} --dist worksteal
 
 # Rewrite the code in the house format and apply ruff's safe fixes.
 format: install

@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -48,12 +48,11 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_db_engine(url)
+def _check_postgres(url: str) -> None:
+    engine = create_engine(url)
     try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        with engine.connect():
+            pass
     except Exception as exc:  # noqa: BLE001 - any failure here means no PostgreSQL
         pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL is unusable: {exc}", returncode=1)
     finally:
@@ -61,15 +60,23 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database per backend for this test session (and xdist worker).
+
+    On PostgreSQL, TEST_DATABASE_URL is only where databases are made: each session
+    creates its own and drops it at the end, so parallel workers never collide.
+    """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    else:
-        assert PG_URL is not None
-        url = PG_URL
-        _reset_postgres(url)
-    command.upgrade(alembic_config(url), "head")
-    return url
+        command.upgrade(alembic_config(url), "head")
+        yield url
+        return
+    assert PG_URL is not None
+    _check_postgres(PG_URL)
+    with fresh_database(PG_URL, tmp_path_factory.mktemp("pg")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(session_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """bin/serve on a free port with 4 workers, one per backend for the whole session.
+    """bin/serve on a free port with 2 workers, one per backend for the whole session.
 
     Tests that use it write to article ids of their own."""
     tmp_path = tmp_path_factory.mktemp("server-log")
@@ -33,7 +33,7 @@ def server(session_database_url: str, tmp_path_factory: pytest.TempPathFactory) 
         "DATABASE_URL": session_database_url,
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "WEB_CONCURRENCY": "4",
+        "WEB_CONCURRENCY": "2",
         # Many tests share this server from one address: no rate limits here
         # (tests/api/test_access.py covers them); a short body timeout for the slow client.
         "RATE_LIMIT": "",

@@ -6,10 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_generated_client_publishes_text_and_reads_problems(server: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """openapi-python-client run on openapi.yaml; fails on any warning."""
+    tmp_path = tmp_path_factory.mktemp("generated")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
     generated = subprocess.run(
         [
@@ -29,7 +34,11 @@ def test_generated_client_publishes_text_and_reads_problems(server: str, tmp_pat
     )
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "warning" not in (generated.stdout + generated.stderr).lower(), generated.stdout
+    return tmp_path
 
+
+def test_generated_client_publishes_text_and_reads_problems(server: str, generated: Path) -> None:
+    tmp_path = generated
     sys.path.insert(0, str(tmp_path))
     try:
         package = importlib.import_module("article_diff_client")

@@ -112,6 +112,13 @@ def test_a_megabyte_of_random_words_diffs_in_bounded_time(server: str) -> None:
     assert response.json()["summary"]["paragraphs_removed"] > 3000
 
 
+@pytest.fixture(scope="module")
+def article_h(server: str) -> str:
+    """The server, with article 'h' at revision 1."""
+    httpx.post(f"{server}/v1/articles/h/revisions", json={"text": "One revision."}, timeout=10)
+    return server
+
+
 @pytest.mark.parametrize(
     ("path", "statuses"),
     [
@@ -139,8 +146,8 @@ def test_a_megabyte_of_random_words_diffs_in_bounded_time(server: str) -> None:
         ("/v1/articles/a;DROP%20TABLE%20article", {422}),
     ],
 )
-def test_hostile_reads(server: str, path: str, statuses: set[int]) -> None:
-    httpx.post(f"{server}/v1/articles/h/revisions", json={"text": "One revision."}, timeout=10)
+def test_hostile_reads(article_h: str, path: str, statuses: set[int]) -> None:
+    server = article_h
     response, seconds = timed("GET", f"{server}{path}")
     assert response.status_code in statuses, response.text
     if response.status_code >= 400:
@@ -206,13 +213,13 @@ def test_http_semantics(server: str) -> None:
     assert not_allowed.status_code == 405
     assert not_allowed.headers["allow"] == "GET, HEAD, POST"
 
-    big = httpx.get(
-        f"{server}/v1/articles/one-line/revisions/latest", headers={"Accept-Encoding": "gzip"}
-    )
+    article = "\n\n".join(f"Paragraph {k} of a long article about the storm." for k in range(400))
+    httpx.post(f"{server}/v1/articles/gzip/revisions", json={"text": article}, timeout=10)
+    url = f"{server}/v1/articles/gzip/revisions/1"
+    big = httpx.get(url, headers={"Accept-Encoding": "gzip"})
     assert big.headers.get("content-encoding") == "gzip"
-    plain = httpx.get(
-        f"{server}/v1/articles/etag/revisions/1", headers={"Accept-Encoding": "identity"}
-    )
+    assert int(big.headers["content-length"]) < len(big.content) / 5
+    plain = httpx.get(url, headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     redirected = httpx.get(diff, params={"format": "unified", "context": 0})
     assert redirected.status_code == 307

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection
 from app.main import create_app
 from app.settings import Settings
 
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "10"))
 
 
 # The contract as the app publishes it; each case is sent through the test's own

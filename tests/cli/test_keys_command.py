@@ -2,33 +2,49 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
+
+from app.__main__ import main
 from app.db import create_db_engine, create_sessions
 from app.services import keys
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "keys", *args],
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The command in-process (the entry point itself is run once, below)."""
+    code = main(["keys", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_entry_point_prints_the_key_alone_on_the_last_line(own_database_url: str) -> None:
+    command = ["keys", "create", "--scope", "write", "--name", "cms"]
+    made = subprocess.run(
+        [sys.executable, "-m", "app", *command, "--database-url", own_database_url],
         capture_output=True,
         text=True,
         check=False,
     )
-
-
-def test_create_list_revoke(own_database_url: str) -> None:
-    made = run("create", "--scope", "write", "--name", "cms", "--database-url", own_database_url)
     assert made.returncode == 0, made.stderr
-    secret = made.stdout.strip().splitlines()[-1]
+    *notes, secret = made.stdout.strip().splitlines()
     assert secret.startswith("adk_")
     assert " " not in secret
+    assert any("shown only this once" in line for line in notes)
 
-    listed = run("list", "--database-url", own_database_url)
-    assert listed.returncode == 0
-    assert "cms" in listed.stdout
-    assert "write" in listed.stdout
-    assert secret[:12] in listed.stdout
-    assert secret not in listed.stdout  # never the key itself
+
+def test_create_list_revoke(own_database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    database = ["--database-url", own_database_url]
+    code, out, _ = run(capsys, "create", "--scope", "read", "--name", "bot", *database)
+    assert code == 0
+    secret = out.strip().splitlines()[-1]
+
+    code, listed, _ = run(capsys, "list", *database)
+    assert code == 0
+    assert "bot" in listed
+    assert "read" in listed
+    assert secret[:12] in listed
+    assert secret not in listed  # never the key itself
 
     engine = create_db_engine(own_database_url)
     sessions = create_sessions(engine)
@@ -36,23 +52,26 @@ def test_create_list_revoke(own_database_url: str) -> None:
         with sessions.read() as session:
             key = keys.authenticate(session, secret)
             assert key is not None
-            assert key.scope == "write"
-        revoked = run("revoke", str(key.id), "--database-url", own_database_url)
-        assert revoked.returncode == 0
-        assert "Revoked" in revoked.stdout
+            assert key.scope == "read"
+        code, out, _ = run(capsys, "revoke", str(key.id), *database)
+        assert code == 0
+        assert "Revoked" in out
         with sessions.read() as session:
             assert keys.authenticate(session, secret) is None
     finally:
         engine.dispose()
-    assert "revoked" in run("list", "--database-url", own_database_url).stdout
+    assert "revoked" in run(capsys, "list", *database)[1]
 
 
-def test_mistakes_exit_2_with_a_message(own_database_url: str, tmp_path) -> None:
-    unknown = run("revoke", "999", "--database-url", own_database_url)
-    assert unknown.returncode == 2
-    assert "No API key with id 999" in unknown.stderr
-    bad_scope = run("create", "--scope", "root", "--name", "x", "--database-url", own_database_url)
-    assert bad_scope.returncode == 2
-    unmigrated = run("list", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}")
-    assert unmigrated.returncode == 2
-    assert "alembic upgrade head" in unmigrated.stderr
+def test_mistakes_exit_2_with_a_message(
+    own_database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "revoke", "999", "--database-url", own_database_url)
+    assert code == 2
+    assert "No API key with id 999" in err
+    with pytest.raises(SystemExit) as bad_scope:
+        run(capsys, "create", "--scope", "root", "--name", "x")
+    assert bad_scope.value.code == 2
+    code, _, err = run(capsys, "list", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}")
+    assert code == 2
+    assert "alembic upgrade head" in err
