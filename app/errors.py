@@ -78,11 +78,27 @@ def problem(status: int, code: str, detail: str, instance: str, **extra: Any) ->
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
+# What a parameter refused by its pattern should look like, in words.
+_SHAPES = {
+    "revision": "a revision number (1, 2, …) or 'latest'",
+    "from": "a revision number (1, 2, …) or 'latest'",
+    "to": "a revision number (1, 2, …) or 'latest'",
+    "cursor": "the next_cursor of the previous page, unchanged",
+    "article_id": "1–200 of A-Z a-z 0-9 . _ ~ : -, starting with a letter or digit",
+    "kind": "one or more change kinds, comma-separated (see the README)",
+}
+
+
 def _describe(errors: list[dict[str, Any]]) -> str:
     parts = []
     for err in errors[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "request"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        where = ".".join(loc) or "request"
+        message = err.get("msg", "invalid")
+        name = next((p for p in reversed(loc) if p in _SHAPES), None)
+        if err.get("type") == "string_pattern_mismatch" and name:
+            message = f"must be {_SHAPES[name]}"
+        parts.append(f"{where}: {message}")
     return "; ".join(parts)
 
 

@@ -50,7 +50,10 @@ def _rfc3339(value: object) -> object:
         return value
     if isinstance(value, datetime):
         return value
-    raise ValueError("must be an RFC 3339 date-time with a zone, such as 2024-05-01T12:00:00Z")
+    raise ValueError(
+        "must be an RFC 3339 date-time with a zone, such as 2024-05-01T12:00:00Z "
+        "(in a URL, write + as %2B)"
+    )
 
 
 Rfc3339Datetime = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]

@@ -206,3 +206,19 @@ def test_unknown_route_and_method(client: TestClient) -> None:
     assert refused["status"] == 405
     assert client.delete("/v1/articles/a/revisions").headers["allow"] == "GET, HEAD, POST"
     assert client.put("/v1/changes").headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/v1/articles/a/revisions/%C2%B2", ["revision", "'latest'"]),
+        ("/v1/changes?kind=%2B", ["change kinds"]),
+        ("/v1/changes?since=2020-01-01T12:00:00+02:00", ["RFC 3339", "%2B"]),
+        ("/v1/articles/a/revisions?cursor=abc", ["next_cursor"]),
+    ],
+)
+def test_parameter_problems_say_what_the_value_should_look_like(
+    client: TestClient, path: str, words: list[str]
+) -> None:
+    body = assert_problem(client.get(path), 422, *words)
+    assert "should match pattern" not in body["detail"]
