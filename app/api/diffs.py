@@ -142,13 +142,17 @@ def get_diff_html(
     return _stored_diff(request, session, settings, article_id, from_, to, "html", context)
 
 
-def _texts_diff(
-    request: Request, body: bytes, settings: Settings, format: Format, context: int | None
-) -> Response:
+def _texts(request: Request, body: bytes, settings: Settings) -> DiffCreate:
     data = load_json_body(
         request.headers.get("content-type"), body, max_depth=settings.MAX_JSON_DEPTH
     )
-    payload = validate(DiffCreate, data)
+    return validate(DiffCreate, data)
+
+
+def _texts_diff(
+    request: Request, body: bytes, settings: Settings, format: Format, context: int | None
+) -> Response:
+    payload = _texts(request, body, settings)
     diff = diff_texts(
         payload.old,
         payload.new,
@@ -177,6 +181,7 @@ def post_diff(
 ) -> Response:
     """Diff two texts without storing anything."""
     if format != "json":
+        _texts(request, body, settings)  # a bad body is refused here, not after the redirect
         return _format_redirect(request, format)
     return _texts_diff(request, body, settings, "json", context)
 

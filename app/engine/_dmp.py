@@ -1,7 +1,7 @@
 """The only module that imports diff_match_patch.
 
-Public API: word_diff, char_diff, Segment, SegmentOp, InlineBudget, MAX_DIFF_CELLS,
-INLINE_CELL_BUDGET.
+Public API: word_diff, char_diff, deletions_first, Segment, SegmentOp, InlineBudget,
+MAX_DIFF_CELLS, INLINE_CELL_BUDGET.
 
 Word mode follows the diff-match-patch wiki: map each token to one character,
 diff the character strings, map back, then run semantic cleanup.
@@ -18,6 +18,7 @@ shown replaced whole, and the budget counts how many were.
 """
 
 import re
+from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
 from diff_match_patch import diff_match_patch
@@ -29,6 +30,7 @@ __all__ = [
     "Segment",
     "SegmentOp",
     "char_diff",
+    "deletions_first",
     "word_diff",
 ]
 
@@ -96,16 +98,43 @@ class InlineBudget:
         return True
 
 
-def _merge(segments: list[Segment]) -> list[Segment]:
-    """Drop empty segments and join neighbours with the same op."""
+def deletions_first(segments: Sequence[Segment]) -> list[Segment]:
+    """Drop empty segments, and in each run of changes put what was deleted before
+    what was inserted, each joined into one segment: the order readers expect
+    ([-colour-]{+color+}), whichever way the diff was computed. Replay is unchanged:
+    the old text is the equal and deleted parts, the new the equal and inserted.
+
+    >>> [(s.op, s.text) for s in deletions_first(
+    ...     [Segment("insert", "x"), Segment("delete", "a"), Segment("insert", "y"),
+    ...      Segment("equal", " b")])]
+    [('delete', 'a'), ('insert', 'xy'), ('equal', ' b')]
+    """
     out: list[Segment] = []
+    deleted: list[str] = []
+    inserted: list[str] = []
+
+    def flush() -> None:
+        if deleted:
+            out.append(Segment("delete", "".join(deleted)))
+        if inserted:
+            out.append(Segment("insert", "".join(inserted)))
+        deleted.clear()
+        inserted.clear()
+
     for seg in segments:
         if not seg.text:
             continue
-        if out and out[-1].op == seg.op:
-            out[-1] = Segment(seg.op, out[-1].text + seg.text)
+        if seg.op == "delete":
+            deleted.append(seg.text)
+        elif seg.op == "insert":
+            inserted.append(seg.text)
         else:
-            out.append(seg)
+            flush()
+            if out and out[-1].op == "equal":
+                out[-1] = Segment("equal", out[-1].text + seg.text)
+            else:
+                out.append(seg)
+    flush()
     return out
 
 
@@ -150,14 +179,14 @@ def word_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Se
     [('equal', 'foo '), ('delete', 'bar'), ('insert', 'car'), ('equal', ' baz')]
     """
     if old == new:
-        return _merge([Segment("equal", old)])
+        return deletions_first([Segment("equal", old)])
     pre, suf = _trim_at_spaces(old, new)
     old_mid, new_mid = old[pre : len(old) - suf], new[pre : len(new) - suf]
     # Every space starts a token: when even those counts are past the per-call cap,
     # the middle is shown replaced without tokenizing megabytes first.
     if old_mid.count(" ") * new_mid.count(" ") > MAX_DIFF_CELLS:
         (budget or InlineBudget()).capped += 1
-        return _merge(
+        return deletions_first(
             [
                 Segment("equal", old[:pre]),
                 Segment("delete", old_mid),
@@ -173,7 +202,9 @@ def word_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Se
     code_b = "".join([chr(index.setdefault(t, len(index))) for t in mid_b])
     table = list(index)
     middle = _diff_middle(code_a, code_b, table, budget)
-    return _merge([Segment("equal", old[:pre]), *middle, Segment("equal", old[len(old) - suf :])])
+    return deletions_first(
+        [Segment("equal", old[:pre]), *middle, Segment("equal", old[len(old) - suf :])]
+    )
 
 
 def char_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Segment]:
@@ -183,8 +214,10 @@ def char_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Se
     [('equal', 'colo'), ('delete', 'u'), ('equal', 'r')]
     """
     if old == new:
-        return _merge([Segment("equal", old)])
+        return deletions_first([Segment("equal", old)])
     pre = _COMMON.diff_commonPrefix(old, new)
     suf = _COMMON.diff_commonSuffix(old[pre:], new[pre:])
     middle = _diff_middle(old[pre : len(old) - suf], new[pre : len(new) - suf], None, budget)
-    return _merge([Segment("equal", old[:pre]), *middle, Segment("equal", old[len(old) - suf :])])
+    return deletions_first(
+        [Segment("equal", old[:pre]), *middle, Segment("equal", old[len(old) - suf :])]
+    )

@@ -18,7 +18,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, NamedTuple
 
-from app.engine._dmp import InlineBudget, Segment, SegmentOp, char_diff, word_diff
+from app.engine._dmp import (
+    InlineBudget,
+    Segment,
+    SegmentOp,
+    char_diff,
+    deletions_first,
+    word_diff,
+)
 from app.engine.align import Op, Pair, align_blocks
 from app.engine.blocks import Block, Kind, count_words, family, parse_text
 
@@ -164,7 +171,7 @@ def _mirror(pairs: list[Pair]) -> list[Pair]:
 
 
 def _mirror_inline(segments: Sequence[Segment]) -> tuple[Segment, ...]:
-    return tuple(Segment(_MIRROR_SEGMENT[s.op], s.text) for s in segments)
+    return tuple(deletions_first([Segment(_MIRROR_SEGMENT[s.op], s.text) for s in segments]))
 
 
 def _flipped(old: Sequence[Block], new: Sequence[Block]) -> bool:

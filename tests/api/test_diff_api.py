@@ -72,3 +72,21 @@ def test_post_diff(client: TestClient) -> None:
         {"op": "equal", "text": "%."},
     ]
     assert client.post("/v1/diff", json={"old": "x"}).status_code == 422
+
+
+def test_post_diff_format_redirect_checks_the_body_first(client: TestClient) -> None:
+    bad = client.post(
+        "/v1/diff?format=html",
+        content=b"{nope",
+        follow_redirects=False,
+        headers={"Content-Type": "application/json"},
+    )
+    assert bad.status_code == 422
+    good = client.post(
+        "/v1/diff?format=html", json={"old": "a b", "new": "a c"}, follow_redirects=False
+    )
+    assert good.status_code == 307
+    assert good.headers["location"].endswith("/v1/diff/html")
+    texts = {"old": "Rates rose 5% on Monday.", "new": "Rates rose 6% on Monday."}
+    followed = client.post("/v1/diff?format=unified&context=0", json=texts)
+    assert "~ Rates rose [-5-]{+6+}% on Monday." in followed.text

@@ -264,3 +264,23 @@ def test_unified_notes_count_blocks_from_one_like_the_hunk_headers() -> None:
     # P3 (old block 3) moved to the top (new block 1).
     assert "@@ old 3 new 1 @@" in lines
     assert f"> {P3} (moved from 3)" in lines
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "marked"),
+    [
+        ("The colour of the bridge.", "The color of the bridge.", "[-colour-]{+color+}"),
+        ("The color of the bridge.", "The colour of the bridge.", "[-color-]{+colour+}"),
+        ("Police said 15 people died.", "Police said 12 people died.", "[-15-]{+12+}"),
+        ("Police said 12 people died.", "Police said 15 people died.", "[-12-]{+15+}"),
+    ],
+)
+def test_deletions_show_before_insertions_in_both_orientations(
+    old: str, new: str, marked: str
+) -> None:
+    """One of each pair is computed in the mirrored orientation: both read the same way."""
+    diff = compare(doc(P1, old), doc(P1, new))
+    assert marked in render_unified(diff)
+    inline = diff.entries[1].inline
+    assert inline is not None
+    assert [s.op for s in inline if s.op != "equal"] == ["delete", "insert"]

@@ -4,6 +4,8 @@ Small word lists make generated paragraphs overlap, so modifications, moves,
 splits, merges and duplicates all occur.
 """
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -155,3 +157,13 @@ def test_output_is_deterministic(pair) -> None:
 def test_any_text_pair_diffs_and_replays(a: str, b: str) -> None:
     diff = compare(a, b)
     assert apply_diff(diff.old_blocks, diff) == diff.new_blocks
+
+
+@PROPS
+@given(edited_pair())
+def test_inline_runs_show_deletions_before_insertions(pair) -> None:
+    old, new = pair
+    for diff in (compare(old, new), compare(new, old)):
+        for entry in diff.entries:
+            ops = [s.op for s in entry.inline or ()]
+            assert not any(a == "insert" and b == "delete" for a, b in itertools.pairwise(ops))
