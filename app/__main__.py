@@ -1,6 +1,7 @@
 """Command line.
 
-    python -m app diff OLD_FILE NEW_FILE [--format unified|json|html] [--context N]
+    python -m app diff OLD NEW [--format unified|json|html] [--input-format auto|text|html|markdown]
+                               [--context N]      (OLD or NEW may be - for standard input)
     python -m app keys create --scope read|write|admin --name NAME [--database-url URL]
     python -m app keys list [--database-url URL]
     python -m app keys revoke ID [--database-url URL]
@@ -11,24 +12,59 @@
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import create_db_engine, create_sessions
-from app.engine import compare, render_html, render_unified
+from app.engine import (
+    UNIFIED_CONTEXT,
+    Block,
+    NestingTooDeep,
+    compare,
+    parse_html,
+    parse_markdown,
+    parse_text,
+    render_html,
+    render_unified,
+)
 from app.errors import AppError
 from app.models import ApiKey
 from app.services import keys
 from app.settings import Settings
 
+_FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
+_PARSERS: dict[str, Callable[[str], tuple[Block, ...]]] = {
+    "text": parse_text,
+    "html": parse_html,
+    "markdown": parse_markdown,
+}
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
+    return number
+
+
+def _read(name: str, input_format: str) -> tuple[Block, ...]:
+    text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    if input_format == "auto":
+        input_format = _FORMAT_BY_SUFFIX.get(Path(name).suffix.lower(), "text")
+    return _PARSERS[input_format](text)
+
 
 def _diff(args: argparse.Namespace) -> int:
+    """Exit like diff: 0 when nothing changed, 1 when something did, 2 on trouble."""
+    if args.old == "-" and args.new == "-":
+        print("error: only one of OLD and NEW can be '-' (standard input)", file=sys.stderr)
+        return 2
     try:
-        old, new = args.old.read_text(encoding="utf-8"), args.new.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        old, new = _read(args.old, args.input_format), _read(args.new, args.input_format)
+    except (OSError, UnicodeDecodeError, NestingTooDeep) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     result = compare(old, new)
@@ -37,12 +73,11 @@ def _diff(args: argparse.Namespace) -> int:
     elif args.format == "html":
         sys.stdout.write(render_html(result, context=args.context))
     else:
+        context = UNIFIED_CONTEXT if args.context is None else args.context
         sys.stdout.write(
-            render_unified(
-                result, context=args.context, old_label=str(args.old), new_label=str(args.new)
-            )
+            render_unified(result, context=context, old_label=args.old, new_label=args.new)
         )
-    return 0
+    return 1 if any(e.op != "equal" for e in result.entries) else 0
 
 
 def _print_keys(rows: Sequence[ApiKey]) -> None:
@@ -94,11 +129,25 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    diff = sub.add_parser("diff", help="diff two text files without a server")
-    diff.add_argument("old", type=Path)
-    diff.add_argument("new", type=Path)
+    diff = sub.add_parser(
+        "diff",
+        help="diff two files without a server; exit 0: same, 1: different, 2: trouble",
+    )
+    diff.add_argument("old", help="a file, or - for standard input")
+    diff.add_argument("new", help="a file, or - for standard input")
     diff.add_argument("--format", choices=("unified", "json", "html"), default="unified")
-    diff.add_argument("--context", type=int, default=None, help="unchanged blocks around changes")
+    diff.add_argument(
+        "--input-format",
+        choices=("auto", "text", "html", "markdown"),
+        default="auto",
+        help="how to read the files; auto: .html/.htm as HTML, .md as Markdown, else text",
+    )
+    diff.add_argument(
+        "--context",
+        type=_non_negative,
+        default=None,
+        help=f"unchanged blocks around each change (unified: {UNIFIED_CONTEXT}; else all)",
+    )
     diff.set_defaults(run=_diff)
 
     keys_parser = sub.add_parser("keys", help="create, list and revoke API keys")

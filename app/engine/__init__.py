@@ -54,7 +54,7 @@ from app.engine.diff import (
 from app.engine.html_blocks import MAX_HTML_DEPTH, NestingTooDeep, parse_html
 from app.engine.markdown_blocks import parse_markdown
 from app.engine.normalize import VISIBLE_TEXT_PATTERN
-from app.engine.render import render_html, render_unified
+from app.engine.render import UNIFIED_CONTEXT, render_html, render_unified
 
 ENGINE_VERSION = "1"
 
@@ -64,6 +64,7 @@ __all__ = [
     "FEED_KINDS",
     "KINDS",
     "MAX_HTML_DEPTH",
+    "UNIFIED_CONTEXT",
     "VISIBLE_TEXT_PATTERN",
     "Block",
     "ChangeRecord",

@@ -13,7 +13,10 @@ from html import escape
 from app.engine._dmp import Segment
 from app.engine.diff import Diff, Entry, Op, with_context
 
-__all__ = ["render_html", "render_unified"]
+__all__ = ["UNIFIED_CONTEXT", "render_html", "render_unified"]
+
+# Unchanged blocks shown around each change in unified text, as diff -u does.
+UNIFIED_CONTEXT = 3
 
 _MARK: dict[Op, str] = {
     "equal": " ",
@@ -62,9 +65,14 @@ def _entry_line(e: Entry) -> str:
 
 
 def render_unified(
-    diff: Diff, *, context: int | None = None, old_label: str = "old", new_label: str = "new"
+    diff: Diff,
+    *,
+    context: int | None = UNIFIED_CONTEXT,
+    old_label: str = "old",
+    new_label: str = "new",
 ) -> str:
-    """Plain text: one line per block, hunks of changes with `context` unchanged blocks."""
+    """Plain text: one line per block, hunks of changes with `context` unchanged blocks
+    around each (None: the whole document, without hunk headers)."""
     lines = [f"--- {old_label}", f"+++ {new_label}"]
     s = diff.summary
     lines.append(

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.engine import (
     ENGINE_VERSION,
+    UNIFIED_CONTEXT,
     Diff,
     Granularity,
     block_from_dict,
@@ -110,7 +111,12 @@ def render(
         label = f"{article_id} r" if article_id else "r"
         old_label = f"{label}{from_no}" if from_no else "old"
         new_label = f"{label}{to_no}" if to_no else "new"
-        return render_unified(diff, context=context, old_label=old_label, new_label=new_label)
+        return render_unified(
+            diff,
+            context=UNIFIED_CONTEXT if context is None else context,
+            old_label=old_label,
+            new_label=new_label,
+        )
     if format == "html":
         return render_html(diff, context=context)
     return DiffRead.model_validate(
