@@ -172,7 +172,7 @@ class BlockRead(BaseModel):
 
 
 class TitleChange(BaseModel):
-    old: str
+    old: str | None = Field(description="null when the revision before had no title")
     new: str
 
 

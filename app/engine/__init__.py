@@ -56,7 +56,8 @@ from app.engine.markdown_blocks import parse_markdown
 from app.engine.normalize import VISIBLE_TEXT_PATTERN
 from app.engine.render import UNIFIED_CONTEXT, render_html, render_unified
 
-ENGINE_VERSION = "1"
+# Bumped whenever a diff or a change record of the same input may come out differently.
+ENGINE_VERSION = "2"
 
 __all__ = [
     "EDIT_CLASSES",

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 from app.engine._dmp import word_diff
-from app.engine.blocks import count_words, family
+from app.engine.blocks import Kind, count_words, family
 from app.engine.diff import Diff, HeadingChanges, Summary
 
 __all__ = [
@@ -52,10 +52,13 @@ FeedKind = Literal[
     "paragraph_added",
     "paragraph_modified",
     "paragraph_moved",
+    "paragraph_split",
+    "paragraph_merged",
     "heading_changed",
     "numbers_changed",
     "quotes_changed",
     "title_changed",
+    "boilerplate_changed",
 ]
 EDIT_CLASSES: tuple[EditClass, ...] = get_args(EditClass)
 FEED_KINDS: tuple[FeedKind, ...] = get_args(FeedKind)
@@ -73,9 +76,16 @@ SIGNIFICANCE: dict[str, float] = {
     "wording": 0.3,
     "paragraph_moved": 0.2,
     "structural": 0.2,
+    "paragraph_split": 0.15,
+    "paragraph_merged": 0.15,
     "typo": 0.1,
     "cosmetic": 0.05,
+    "boilerplate_changed": 0.02,
 }
+# paragraph_removed weighs 0.55 plus up to this much more as the share of the
+# article's words removed grows: gutting an article (most of it removed) ranks
+# with, or above, removing a section, and removing more never ranks lower.
+REMOVAL_SHARE_WEIGHT = 0.4
 
 _QUOTE_CHARS = str.maketrans(dict.fromkeys("“”„‟«»″", '"') | dict.fromkeys("‘’‚‛′", "'"))
 _NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
@@ -86,7 +96,7 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True, slots=True)
 class TitleChange:
-    old: str
+    old: str | None  # None: the revision before had no title
     new: str
 
 
@@ -251,7 +261,13 @@ _KIND_OF_COUNT: tuple[tuple[str, FeedKind], ...] = (
     ("paragraphs_added", "paragraph_added"),
     ("paragraphs_modified", "paragraph_modified"),
     ("paragraphs_moved", "paragraph_moved"),
+    ("paragraphs_split", "paragraph_split"),
+    ("paragraphs_merged", "paragraph_merged"),
 )
+
+
+def _body_words(text: str, kind: Kind) -> int:
+    return 0 if family(kind) == "boilerplate" else count_words(text)
 
 
 def change_record(
@@ -267,7 +283,10 @@ def change_record(
     """
     s = diff.summary
     kinds: set[FeedKind] = {kind for key, kind in _KIND_OF_COUNT if getattr(s, key)}
-    if s.headings_added or s.headings_removed or s.headings_changed:
+    heading_moved = any(e.op == "move" and e.kind == "heading" for e in diff.entries)
+    if any(e.op != "equal" and family(e.kind) == "boilerplate" for e in diff.entries):
+        kinds.add("boilerplate_changed")  # page chrome added, removed or moved
+    if s.headings_added or s.headings_removed or s.headings_changed or heading_moved:
         kinds.add("heading_changed")
     edit_classes: set[EditClass] = set()
     block_classes = []
@@ -297,11 +316,15 @@ def change_record(
     if structural:
         edit_classes.add("structural")
     title_changed = None
-    if old_title is not None and new_title is not None and old_title != new_title:
+    if new_title is not None and old_title != new_title:  # a title given, and not the old one
         title_changed = TitleChange(old_title, new_title)
         kinds.add("title_changed")
     weights = [SIGNIFICANCE[k] for k in kinds | edit_classes if k in SIGNIFICANCE]
-    total = sum(count_words(b.text) for b in diff.new_blocks if family(b.kind) != "boilerplate")
+    if "paragraph_removed" in kinds:
+        before = sum(_body_words(b.text, b.kind) for b in diff.old_blocks)
+        share = min(1.0, s.words_removed / max(before, 1))
+        weights.append(SIGNIFICANCE["paragraph_removed"] + REMOVAL_SHARE_WEIGHT * share)
+    total = sum(_body_words(b.text, b.kind) for b in diff.new_blocks)
     changed = s.words_added + s.words_removed
     volume = min(0.1, 0.1 * changed / max(total, 1))
     significance = round(min(1.0, max(weights, default=0.0) + (volume if weights else 0.0)), 3)

@@ -135,3 +135,19 @@ def test_history_paginates(client: TestClient) -> None:
         seen += [item["revision"] for item in page["items"]]
     assert seen == [1, 2, 3, 4, 5]
     assert page["items"][-1]["change"]["from_revision"] == 4
+
+
+def test_every_stored_change_has_a_kind_the_feed_accepts(client: TestClient) -> None:
+    whole = "The council met on Monday. It voted to close the bridge to lorries next week."
+    publish(client, "k", whole)
+    titled = publish(client, "k", whole, title="Bridge to close")  # same text, first title
+    assert titled["created"] is True
+    assert titled["change"]["kinds"] == ["title_changed"]
+    assert titled["change"]["title_changed"] == {"old": None, "new": "Bridge to close"}
+    assert titled["change"]["significance"] > 0
+    split = publish(client, "k", whole.replace("Monday. ", "Monday.\n\n"), title="Bridge to close")
+    assert split["change"]["kinds"] == ["paragraph_split"]
+    assert split["change"]["significance"] > 0
+    for kind in ("paragraph_split", "title_changed"):
+        feed = client.get("/v1/changes", params={"kind": kind}).json()["items"]
+        assert [(f["article_id"], f["kinds"]) for f in feed] == [("k", [kind])]

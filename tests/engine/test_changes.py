@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from app.engine import ChangeRecord, compare, parse_text
 from app.engine.changes import TitleChange, change_record, classify_edit
-from tests.engine.test_properties import edited_pair
+from tests.engine.test_properties import document, edited_pair
 
 CASES = [
     ("typo fix", "The goverment said no.", "The government said no.", {"typo"}),
@@ -109,3 +109,57 @@ def test_change_record_survives_its_json_form(pair, old_title, new_title) -> Non
     """What is stored (to_json, through a JSON column) reads back as the same record."""
     record = change_record(compare(*pair), old_title=old_title, new_title=new_title, revert_of=3)
     assert ChangeRecord.from_json(json.loads(json.dumps(record.to_json()))) == record
+
+
+def test_splits_merges_boilerplate_and_a_first_title_all_get_kinds() -> None:
+    whole = "The council met on Monday. It voted to close the bridge to lorries next week."
+    halves = "The council met on Monday.\n\nIt voted to close the bridge to lorries next week."
+    split = change_record(compare(whole, halves))
+    assert split.kinds == ("paragraph_split",)
+    merged = change_record(compare(halves, whole))
+    assert merged.kinds == ("paragraph_merged",)
+    chrome = change_record(compare(f"{whole}\n\nSHARE", whole))
+    assert chrome.kinds == ("boilerplate_changed",)
+    titled = change_record(compare(whole, whole), old_title=None, new_title="Bridge to close")
+    assert titled.kinds == ("title_changed",)
+    assert titled.title_changed == TitleChange(None, "Bridge to close")
+    for record in (split, merged, chrome, titled):
+        assert record.significance > 0
+    untitled = change_record(compare(whole, whole), old_title="Bridge", new_title=None)
+    assert untitled.title_changed is None  # no title sent is not a title removed
+
+
+def test_gutting_an_article_ranks_above_removing_one_section(seeds: tuple[str, str]) -> None:
+    old = parse_text(seeds[1])
+    first = old[:1]
+    gutted = change_record(compare(old, first)).significance
+    section = change_record(compare(*seeds)).significance
+    assert section >= 0.9
+    assert gutted >= section
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_removing_more_never_ranks_lower(data: st.DataObject) -> None:
+    """Removing a superset of what another edit removes never scores lower."""
+    old = data.draw(document)
+    indices = list(range(len(old)))
+    smaller = set(data.draw(st.lists(st.sampled_from(indices), unique=True))) if indices else set()
+    larger = smaller | set(
+        data.draw(st.lists(st.sampled_from(indices), unique=True)) if indices else []
+    )
+    keep = lambda removed: [b for k, b in enumerate(old) if k not in removed]  # noqa: E731
+    low = change_record(compare(old, keep(smaller))).significance
+    high = change_record(compare(old, keep(larger))).significance
+    assert high >= low
+
+
+@settings(max_examples=150, deadline=None)
+@given(edited_pair())
+def test_every_change_has_a_kind_and_a_significance(pair) -> None:
+    old, new = pair
+    diff = compare(old, new)
+    record = change_record(diff)
+    if any(e.op != "equal" for e in diff.entries):
+        assert record.kinds
+        assert record.significance > 0
