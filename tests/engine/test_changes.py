@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.engine import ChangeRecord, compare, parse_text
+from app.engine import Block, ChangeRecord, compare, parse_text
 from app.engine.changes import TitleChange, change_record, classify_edit
 from tests.engine.test_properties import document, edited_pair
 
@@ -148,7 +148,10 @@ def test_removing_more_never_ranks_lower(data: st.DataObject) -> None:
     larger = smaller | set(
         data.draw(st.lists(st.sampled_from(indices), unique=True)) if indices else []
     )
-    keep = lambda removed: [b for k, b in enumerate(old) if k not in removed]  # noqa: E731
+
+    def keep(removed: set[int]) -> list[Block]:
+        return [b for k, b in enumerate(old) if k not in removed]
+
     low = change_record(compare(old, keep(smaller))).significance
     high = change_record(compare(old, keep(larger))).significance
     assert high >= low
