@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from app.engine import compare, parse_markdown
-from app.engine.align import MODIFY_THRESHOLD, dice, words
+from app.engine.align import MODIFY_THRESHOLD, dice, in_place_kin, words
 
 Step = tuple[str, str, str]
 
@@ -62,3 +62,15 @@ def test_modify_threshold_separates_real_edits_from_unrelated_paragraphs(
                 over += dice(a, b) >= MODIFY_THRESHOLD
     assert total > 1000
     assert over / total < 0.005
+
+
+def test_in_place_rule_keeps_different_paragraphs_apart(steps: list[Step]) -> None:
+    """Adjacent different paragraphs, as if one were written in place of the other:
+    the low in-place threshold pairs about as few as the far threshold does (<1%)."""
+    pairs = []
+    for _, _, after in steps[::3]:
+        paras = [b.text for b in parse_markdown(after) if b.kind in ("paragraph", "list_item")]
+        pairs += [(a, b) for a, b in itertools.pairwise(paras) if a != b]
+    paired = sum(in_place_kin(a, b) for a, b in pairs)
+    assert len(pairs) > 2000
+    assert paired / len(pairs) < 0.01
