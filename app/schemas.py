@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
@@ -312,6 +312,9 @@ class DiffCreate(BaseModel):
 
     old: str = Field(max_length=10_000_000)
     new: str = Field(max_length=10_000_000)
+    input_format: Literal["text", "html", "markdown"] = Field(
+        "text", description="How both texts are read, as for a stored revision"
+    )
     granularity: Granularity = "word"
 
 

@@ -156,6 +156,7 @@ def _texts_diff(
     diff = diff_texts(
         payload.old,
         payload.new,
+        body_format=payload.input_format,
         granularity=payload.granularity,
         limits=ContentLimits.from_settings(settings),
     )

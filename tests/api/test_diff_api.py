@@ -90,3 +90,24 @@ def test_post_diff_format_redirect_checks_the_body_first(client: TestClient) -> 
     texts = {"old": "Rates rose 5% on Monday.", "new": "Rates rose 6% on Monday."}
     followed = client.post("/v1/diff?format=unified&context=0", json=texts)
     assert "~ Rates rose [-5-]{+6+}% on Monday." in followed.text
+
+
+def test_post_diff_reads_html_and_markdown(client: TestClient) -> None:
+    html = {
+        "old": "<h2>Oil</h2><p>Prices rose 5%.</p><div class='share'>Share</div>",
+        "new": "<h2>Oil</h2><p>Prices rose 6%.</p>",
+        "input_format": "html",
+    }
+    body = client.post("/v1/diff", json=html).json()
+    assert [(b["op"], b["kind"]) for b in body["blocks"]] == [
+        ("equal", "heading"),
+        ("modify", "paragraph"),
+    ]
+    markdown = {
+        "old": "## Oil\n\nPrices *rose*.",
+        "new": "## Oil\n\nPrices **rose**.",
+        "input_format": "markdown",
+    }
+    assert client.post("/v1/diff", json=markdown).json()["summary"]["paragraphs_unchanged"] == 1
+    as_text = client.post("/v1/diff", json=markdown | {"input_format": "text"}).json()
+    assert as_text["summary"]["paragraphs_modified"] == 1  # read as text, the stars differ
