@@ -515,17 +515,29 @@ def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> Al
                     free_new.discard(j)
             continue
         cands = _candidates(old, new, olds, news)
-        for pair in _find_splits(old, new, olds, news, cands):
+        structural = _find_splits(old, new, olds, news, cands)
+        taken_old = {i for p in structural for i in p.old}
+        taken_new = {j for p in structural for j in p.new}
+        cands = {
+            ij: v for ij, v in cands.items() if ij[0] not in taken_old and ij[1] not in taken_new
+        }
+        found = [
+            Pair("modify", (i,), (j,), score)
+            for i, j, score in _greedy_pairs(old, new, cands, MODIFY_THRESHOLD)
+        ]
+        # In-place pairs never cross: the longest in-order set of them stays in place;
+        # a one-for-one pair that crosses it is a move, a crossing split or merge is
+        # undone (its blocks stay free for the edited-move search).
+        placed = sorted([*structural, *found], key=lambda p: (min(p.old), min(p.new)))
+        in_order = set(_lis([(min(p.old), min(p.new)) for p in placed]))
+        for pair in placed:
+            if (min(pair.old), min(pair.new)) not in in_order:
+                if pair.op != "modify":
+                    continue
+                pair = pair._replace(op="move")
             pairs.append(pair)
             free_old.difference_update(pair.old)
             free_new.difference_update(pair.new)
-        cands = {ij: v for ij, v in cands.items() if ij[0] in free_old and ij[1] in free_new}
-        found = sorted(_greedy_pairs(old, new, cands, MODIFY_THRESHOLD))
-        in_order = set(_lis([(i, j) for i, j, _ in found]))
-        for i, j, score in found:
-            pairs.append(Pair("modify" if (i, j) in in_order else "move", (i,), (j,), score))
-            free_old.discard(i)
-            free_new.discard(j)
 
     # Step 5: edited blocks that travelled across the document.
     if free_old and free_new:

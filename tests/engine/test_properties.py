@@ -167,3 +167,27 @@ def test_inline_runs_show_deletions_before_insertions(pair) -> None:
         for entry in diff.entries:
             ops = [s.op for s in entry.inline or ()]
             assert not any(a == "insert" and b == "delete" for a, b in itertools.pairwise(ops))
+
+
+IN_PLACE = {"equal", "modify", "split", "merge"}
+
+
+@PROPS
+@given(edited_pair())
+def test_in_place_pairs_never_cross(pair) -> None:
+    """A crossing pair is a move: in-place links keep both documents' order."""
+    old, new = pair
+    for diff in (compare(old, new), compare(new, old)):
+        links = sorted({(e.old_index, e.new_index) for e in diff.entries if e.op in IN_PLACE})
+        for (i1, j1), (i2, j2) in itertools.pairwise(links):
+            assert i2 == i1 or j2 >= j1, (links, diff.entries)
+
+
+@PROPS
+@given(edited_pair())
+def test_reading_order_keeps_the_old_order_outside_moves(pair) -> None:
+    """Deleted blocks show at their old place: every non-move entry is in old order."""
+    old, new = pair
+    diff = compare(old, new)
+    olds = [e.old_index for e in diff.entries if e.op != "move" and e.old_index is not None]
+    assert olds == sorted(olds)
