@@ -11,10 +11,13 @@ results never depend on machine speed. The library ties its half-match
 speed-up to a positive timeout; _Differ re-enables half-match alone (it is a
 pure function of its inputs). Cost is bounded instead by the input: the
 common prefix and suffix are trimmed first (at whitespace, before
-tokenizing), and a middle too large for an exact diff is reported as one
-replacement. An InlineBudget bounds the sum over all the diffs of one
-document, so no input can make a comparison slow: past it, edited blocks are
-shown replaced whole, and the budget counts how many were.
+tokenizing); a middle too large for an exact diff (a long paragraph with
+edits far apart) is diffed by exact anchors instead, the aligner's patience
+matching over its words, which costs about its length rather than its square;
+only a middle past ANCHORED_MAX_TOKENS is reported as one replacement. An
+InlineBudget bounds the sum over all the diffs of one document, so no input
+can make a comparison slow: past it, edited blocks are shown replaced whole,
+and the budget counts how many were.
 """
 
 import re
@@ -23,7 +26,10 @@ from typing import Literal, NamedTuple
 
 from diff_match_patch import diff_match_patch
 
+from app.engine.align import match_equal
+
 __all__ = [
+    "ANCHORED_MAX_TOKENS",
     "INLINE_CELL_BUDGET",
     "MAX_DIFF_CELLS",
     "InlineBudget",
@@ -37,6 +43,9 @@ __all__ = [
 # n*m of the trimmed middle above which no exact diff is attempted. Myers'
 # diff is O((n+m)·d); 250k cells keeps the worst case of one call near 0.06 s.
 MAX_DIFF_CELLS = 250_000
+# Tokens (both sides) up to which a middle too large for an exact diff is diffed
+# by anchors: a 10 KB paragraph holds about 3,500 tokens a side.
+ANCHORED_MAX_TOKENS = 40_000
 # n*m summed over every inline diff of one document. A 1 MB diff of real
 # revisions spends about 0.3 M; 4 M bounds the worst case near 1 s (16 calls
 # at the per-call cap, each about 0.06 s here).
@@ -89,10 +98,9 @@ class InlineBudget:
         self.left = cells
         self.capped = 0  # diffs shown as one replacement for lack of budget or size
 
-    def spend(self, cells: int) -> bool:
-        """Take `cells` if the per-call cap and what is left allow it."""
-        if cells > MAX_DIFF_CELLS or cells > self.left:
-            self.capped += 1
+    def take(self, cells: int) -> bool:
+        """Take `cells` if that much is left."""
+        if cells > self.left:
             return False
         self.left -= cells
         return True
@@ -141,12 +149,46 @@ def deletions_first(segments: Sequence[Segment]) -> list[Segment]:
 def _diff_middle(
     a: str, b: str, table: list[str] | None, budget: InlineBudget | None
 ) -> list[Segment]:
-    if not a or not b or not (budget or InlineBudget()).spend(len(a) * len(b)):
-        return [Segment("delete", _decode(a, table)), Segment("insert", _decode(b, table))]
-    differ = _Differ()
-    diffs = differ.diff_main(a, b, False)
-    differ.diff_cleanupSemantic(diffs)
+    budget = budget or InlineBudget()
+    if not a or not b:
+        diffs = [(diff_match_patch.DIFF_DELETE, a), (diff_match_patch.DIFF_INSERT, b)]
+    elif len(a) * len(b) <= MAX_DIFF_CELLS and budget.take(len(a) * len(b)):
+        differ = _Differ()
+        diffs = differ.diff_main(a, b, False)
+        differ.diff_cleanupSemantic(diffs)
+    elif len(a) + len(b) <= ANCHORED_MAX_TOKENS and budget.take(len(a) + len(b)):
+        diffs = _anchored(a, b)
+    else:
+        budget.capped += 1
+        diffs = [(diff_match_patch.DIFF_DELETE, a), (diff_match_patch.DIFF_INSERT, b)]
     return [Segment(_OPS[op], _decode(text, table)) for op, text in diffs]
+
+
+def _anchored(a: str, b: str) -> list[tuple[int, str]]:
+    """A diff of two long strings (one character per token) by exact anchors: the
+    order-preserving matches of the block aligner, gaps between them deleted and
+    inserted, then diff-match-patch's semantic cleanup for readability.
+
+    >>> _anchored("abcdxef", "abzcdef")
+    [(0, 'ab'), (1, 'z'), (0, 'cd'), (-1, 'x'), (0, 'ef')]
+    """
+    diffs: list[tuple[int, str]] = []
+
+    def add(op: int, text: str) -> None:
+        if text:
+            if diffs and diffs[-1][0] == op:
+                diffs[-1] = (op, diffs[-1][1] + text)
+            else:
+                diffs.append((op, text))
+
+    i = j = 0
+    for mi, mj in [*match_equal(a, b), (len(a), len(b))]:
+        add(diff_match_patch.DIFF_DELETE, a[i:mi])
+        add(diff_match_patch.DIFF_INSERT, b[j:mj])
+        add(diff_match_patch.DIFF_EQUAL, a[mi : mi + 1])
+        i, j = mi + 1, mj + 1
+    _COMMON.diff_cleanupSemantic(diffs)
+    return diffs
 
 
 def _decode(chars: str, table: list[str] | None) -> str:
@@ -182,9 +224,9 @@ def word_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Se
         return deletions_first([Segment("equal", old)])
     pre, suf = _trim_at_spaces(old, new)
     old_mid, new_mid = old[pre : len(old) - suf], new[pre : len(new) - suf]
-    # Every space starts a token: when even those counts are past the per-call cap,
-    # the middle is shown replaced without tokenizing megabytes first.
-    if old_mid.count(" ") * new_mid.count(" ") > MAX_DIFF_CELLS:
+    # Every space starts a token: when even those counts are past what any diff
+    # takes, the middle is shown replaced without tokenizing megabytes first.
+    if old_mid.count(" ") + new_mid.count(" ") > ANCHORED_MAX_TOKENS:
         (budget or InlineBudget()).capped += 1
         return deletions_first(
             [
