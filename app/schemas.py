@@ -73,7 +73,21 @@ def _no_nul(max_length: int) -> Any:
     return Field(max_length=max_length, json_schema_extra={"pattern": NO_NUL_PATTERN})
 
 
-class RevisionCreate(BaseModel):
+class _RevisionFields(BaseModel):
+    """What every revision may carry besides its body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, _no_nul(1000)] | None = None
+    url: Annotated[str, _no_nul(2000)] | None = None
+    published_at: Rfc3339Datetime | None = Field(None, description="RFC 3339, with a time zone.")
+    source_revision_id: Annotated[str, _no_nul(200)] | None = None
+    metadata: dict[str, Any] | None = Field(
+        None, description="Any JSON object (at most MAX_METADATA_BYTES as JSON)."
+    )
+
+
+class RevisionCreate(_RevisionFields):
     """A revision as the CMS sends it: exactly one of text, html or markdown."""
 
     model_config = ConfigDict(
@@ -87,13 +101,6 @@ class RevisionCreate(BaseModel):
         "empty revision."
     )
     markdown: str | SkipJsonSchema[None] = _body("CommonMark Markdown.")
-    title: Annotated[str, _no_nul(1000)] | None = None
-    url: Annotated[str, _no_nul(2000)] | None = None
-    published_at: Rfc3339Datetime | None = Field(None, description="RFC 3339, with a time zone.")
-    source_revision_id: Annotated[str, _no_nul(200)] | None = None
-    metadata: dict[str, Any] | None = Field(
-        None, description="Any JSON object (at most MAX_METADATA_BYTES as JSON)."
-    )
 
     @field_validator(*BODY_FIELDS, mode="before")
     @classmethod
@@ -111,20 +118,6 @@ class RevisionCreate(BaseModel):
                 + (f" (got {', '.join(given)})" if given else "")
             )
         return self
-
-
-class _RevisionFields(BaseModel):
-    """What every revision may carry besides its body (for the OpenAPI variants)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: Annotated[str, _no_nul(1000)] | None = None
-    url: Annotated[str, _no_nul(2000)] | None = None
-    published_at: Rfc3339Datetime | None = Field(None, description="RFC 3339, with a time zone.")
-    source_revision_id: Annotated[str, _no_nul(200)] | None = None
-    metadata: dict[str, Any] | None = Field(
-        None, description="Any JSON object (at most MAX_METADATA_BYTES as JSON)."
-    )
 
 
 _BODY_TEXT = Field(min_length=1, json_schema_extra={"pattern": VISIBLE_TEXT_PATTERN})

@@ -34,8 +34,23 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-# The shared corpus of real article histories, read in place (never copied here).
+# The shared corpus of real article histories and the peers' test cases, read in
+# place (never copied here); CORPUS_DIR and PEER_DIR say where when elsewhere.
 CORPUS_DIR = Path(os.environ.get("CORPUS_DIR") or ROOT.parent / "shared" / "corpus")
+PEER_DIR = Path(os.environ.get("PEER_DIR") or ROOT.parent / "shared" / "peer")
+
+
+def shared_file(path: Path, setting: str) -> Path:
+    """`path`, from ../shared. Absent, the test is skipped with one line saying where
+    it was expected, unless REQUIRE_CORPUS=1 (as CI sets): then it fails."""
+    if not path.is_file():
+        message = f"{path.name} not found at {path} (set {setting} to its folder)"
+        if os.environ.get("REQUIRE_CORPUS") == "1":
+            pytest.fail(f"{message}; REQUIRE_CORPUS=1 demands it", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
 WEBHOOK_SECRETS = (
     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24="
 )
@@ -195,11 +210,6 @@ def corpus_posts() -> list[dict[str, Any]]:
     Absent, the tests that need it are skipped with one reason naming the place;
     with REQUIRE_CORPUS=1 (as CI sets) its absence fails them instead.
     """
-    path = CORPUS_DIR / "digitalgov-news.jsonl"
-    if not path.is_file():
-        message = f"corpus not found at {path} (set CORPUS_DIR to its folder)"
-        if os.environ.get("REQUIRE_CORPUS") == "1":
-            pytest.fail(f"{message}; REQUIRE_CORPUS=1 demands it", pytrace=False)
-        pytest.skip(message)
+    path = shared_file(CORPUS_DIR / "digitalgov-news.jsonl", "CORPUS_DIR")
     with path.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]

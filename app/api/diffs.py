@@ -104,42 +104,36 @@ def get_diff(
     return _stored_diff(request, session, settings, article_id, from_, to, "json", context)
 
 
-@router.get(
-    f"{_STORED}/unified",
-    response_class=Response,
-    responses=text_response("text/plain", "The diff as unified text") | _ERRORS | NOT_MODIFIED,
-    dependencies=[ReadAccess],
-)
-def get_diff_unified(
-    article_id: ArticleId,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    from_: FromQuery = None,
-    to: ToQuery = None,
-    context: Context = None,
-) -> Response:
-    """The same diff as unified text: one line per block, words marked [-…-]{+…+}."""
-    return _stored_diff(request, session, settings, article_id, from_, to, "unified", context)
+def _stored_text_route(format: Format, media_type: str, summary: str) -> None:
+    """GET …/diff/unified and …/diff/html: the stored diff in one text format."""
+
+    def route(
+        article_id: ArticleId,
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+        from_: FromQuery = None,
+        to: ToQuery = None,
+        context: Context = None,
+    ) -> Response:
+        return _stored_diff(request, session, settings, article_id, from_, to, format, context)
+
+    router.add_api_route(
+        f"{_STORED}/{format}",
+        route,
+        methods=["GET"],
+        name=f"get_diff_{format}",
+        description=summary,
+        response_class=Response,
+        responses=text_response(media_type, summary) | _ERRORS | NOT_MODIFIED,
+        dependencies=[ReadAccess],
+    )
 
 
-@router.get(
-    f"{_STORED}/html",
-    response_class=Response,
-    responses=text_response("text/html", "The diff as an HTML fragment") | _ERRORS | NOT_MODIFIED,
-    dependencies=[ReadAccess],
+_stored_text_route(
+    "unified", "text/plain", "The diff as unified text: one line per block, words [-…-]{+…+}."
 )
-def get_diff_html(
-    article_id: ArticleId,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    from_: FromQuery = None,
-    to: ToQuery = None,
-    context: Context = None,
-) -> Response:
-    """The same diff as an escaped HTML fragment with <ins>/<del>."""
-    return _stored_diff(request, session, settings, article_id, from_, to, "html", context)
+_stored_text_route("html", "text/html", "The diff as an escaped HTML fragment with <ins>/<del>.")
 
 
 def _texts(request: Request, body: bytes, settings: Settings) -> DiffCreate:
@@ -187,29 +181,26 @@ def post_diff(
     return _texts_diff(request, body, settings, "json", context)
 
 
-@router.post(
-    "/v1/diff/unified",
-    response_class=Response,
-    openapi_extra=DIFF_BODY,
-    responses=text_response("text/plain", "The diff as unified text") | _TEXTS_ERRORS,
-    dependencies=[ReadAccess],
-)
-def post_diff_unified(
-    request: Request, body: BodyDep, settings: SettingsDep, context: Context = None
-) -> Response:
-    """Two texts diffed, as unified text."""
-    return _texts_diff(request, body, settings, "unified", context)
+def _texts_text_route(format: Format, media_type: str, summary: str) -> None:
+    """POST /v1/diff/unified and /v1/diff/html: two texts diffed, in one text format."""
+
+    def route(
+        request: Request, body: BodyDep, settings: SettingsDep, context: Context = None
+    ) -> Response:
+        return _texts_diff(request, body, settings, format, context)
+
+    router.add_api_route(
+        f"/v1/diff/{format}",
+        route,
+        methods=["POST"],
+        name=f"post_diff_{format}",
+        description=summary,
+        openapi_extra=DIFF_BODY,
+        response_class=Response,
+        responses=text_response(media_type, summary) | _TEXTS_ERRORS,
+        dependencies=[ReadAccess],
+    )
 
 
-@router.post(
-    "/v1/diff/html",
-    response_class=Response,
-    openapi_extra=DIFF_BODY,
-    responses=text_response("text/html", "The diff as an HTML fragment") | _TEXTS_ERRORS,
-    dependencies=[ReadAccess],
-)
-def post_diff_html(
-    request: Request, body: BodyDep, settings: SettingsDep, context: Context = None
-) -> Response:
-    """Two texts diffed, as an escaped HTML fragment."""
-    return _texts_diff(request, body, settings, "html", context)
+_texts_text_route("unified", "text/plain", "Two texts diffed, as unified text.")
+_texts_text_route("html", "text/html", "Two texts diffed, as an escaped HTML fragment.")

@@ -6,17 +6,13 @@ shows; the file's header defines the keys. The goal is at least 22 of 23.
 """
 
 import json
-import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from app.engine import Diff, compare, parse_text
+from tests.conftest import PEER_DIR, shared_file
 
-PEER = Path(os.environ.get("PEER_DIR") or Path(__file__).resolve().parents[3] / "shared" / "peer")
-CASES = PEER / "wikidiff2" / "cases.json"
+CASES = PEER_DIR / "wikidiff2" / "cases.json"
 GOAL = 22
 
 Links = set[tuple[str, int | None, int | None]]
@@ -111,12 +107,8 @@ def check(case: dict[str, Any]) -> list[str]:
 
 
 def load_cases() -> list[dict[str, Any]]:
-    if not CASES.is_file():
-        message = f"wikidiff2 cases not found at {CASES} (set PEER_DIR to ../shared/peer)"
-        if os.environ.get("REQUIRE_CORPUS") == "1":
-            pytest.fail(f"{message}; REQUIRE_CORPUS=1 demands them", pytrace=False)
-        pytest.skip(message)
-    cases: list[dict[str, Any]] = json.loads(CASES.read_text(encoding="utf-8"))["cases"]
+    text = shared_file(CASES, "PEER_DIR").read_text(encoding="utf-8")
+    cases: list[dict[str, Any]] = json.loads(text)["cases"]
     return cases
 
 

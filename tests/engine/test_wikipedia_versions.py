@@ -2,26 +2,17 @@
 
 import itertools
 import json
-import os
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from app.engine import compare
+from tests.conftest import PEER_DIR, shared_file
 
-PEER = Path(os.environ.get("PEER_DIR") or Path(__file__).resolve().parents[3] / "shared" / "peer")
-FOLDER = PEER / "wikipedia-versions"
+FOLDER = PEER_DIR / "wikipedia-versions"
 
 
 def load_cases() -> list[dict[str, Any]]:
-    path = FOLDER / "cases.json"
-    if not path.is_file():
-        message = f"Wikipedia cases not found at {path} (set PEER_DIR to ../shared/peer)"
-        if os.environ.get("REQUIRE_CORPUS") == "1":
-            pytest.fail(f"{message}; REQUIRE_CORPUS=1 demands them", pytrace=False)
-        pytest.skip(message)
-    cases: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    text = shared_file(FOLDER / "cases.json", "PEER_DIR").read_text(encoding="utf-8")
+    cases: list[dict[str, Any]] = json.loads(text)["cases"]
     return cases
 
 
