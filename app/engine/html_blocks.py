@@ -34,6 +34,10 @@ __all__ = ["MAX_HTML_DEPTH", "NestingTooDeep", "html_nesting", "parse_html"]
 # Real pages nest 20–60 elements deep; 256 leaves room and keeps the walk's
 # recursion far below Python's limit.
 MAX_HTML_DEPTH = 256
+# Whole pages larger than this skip trafilatura's main-content extraction (about
+# 0.7 s per MB) and are walked directly, which prunes navigation, asides, footers
+# and widgets too (about 0.2 s per MB): work per request stays bounded.
+MAX_EXTRACT_CHARS = 1_000_000
 
 
 class NestingTooDeep(ValueError):
@@ -266,7 +270,8 @@ def parse_html(
     tree = LexborHTMLParser(html)
     root = tree.css_first("article") or tree.css_first("main") or tree.css_first("[role=main]")
     page = re.search(r"<(?:html|body)\b", html[:5000], re.IGNORECASE) is not None
-    if extract or (extract is None and page and root is None):
+    whole_page = page and root is None and len(html) <= MAX_EXTRACT_CHARS
+    if extract or (extract is None and whole_page):
         main = _extract_main(html)
         if main is not None:
             tree = LexborHTMLParser(main)

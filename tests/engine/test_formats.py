@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from app.engine import compare, parse_html, parse_markdown, parse_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -93,3 +95,21 @@ Some text {{< ref "other.md" >}} here.
         ("list_item", "one"),
         ("list_item", "two"),
     ]
+
+
+def test_very_large_pages_are_walked_without_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Main-content extraction costs about 0.7 s per MB: past MAX_EXTRACT_CHARS it is skipped."""
+    from app.engine import html_blocks
+
+    def refuse(html: str) -> str:
+        raise AssertionError("extraction must not run on a page this large")
+
+    monkeypatch.setattr(html_blocks, "_extract_main", refuse)
+    paragraph = "<p>Officials said the bridge would reopen next week after repairs.</p>"
+    page = f"<html><body><nav>Home</nav>{paragraph * 20_000}<footer>About</footer></body></html>"
+    assert len(page) > html_blocks.MAX_EXTRACT_CHARS
+    blocks = html_blocks.parse_html(page)
+    assert len(blocks) == 20_000
+    assert {b.text for b in blocks} == {
+        "Officials said the bridge would reopen next week after repairs."
+    }
