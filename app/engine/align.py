@@ -29,6 +29,7 @@ unrelated texts of megabytes), steps 3–5 are skipped: the leftovers are
 inserts and deletes, and the Alignment says it was degraded, and why.
 """
 
+import heapq
 import itertools
 from bisect import bisect_left
 from collections import Counter, defaultdict, deque
@@ -327,6 +328,10 @@ class _Side:
         return w
 
 
+def _most_shared_first(item: tuple[int, int]) -> tuple[int, int]:
+    return -item[1], item[0]
+
+
 def _candidates(
     old: _Side, new: _Side, olds: Sequence[int], news: Sequence[int]
 ) -> dict[tuple[int, int], int]:
@@ -359,9 +364,9 @@ def _candidates(
             js = rare.get(w)
             if js:
                 shared.update(js)
-        best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))
+        best = heapq.nsmallest(CANDIDATES_PER_BLOCK, shared.items(), key=_most_shared_first)
         wi = old.words(i)
-        for j, _ in best[:CANDIDATES_PER_BLOCK]:
+        for j, _ in best:
             if old.families[i] == new.families[j]:
                 out[i, j] = len(wi & new.words(j))
     return out
@@ -486,6 +491,7 @@ def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> Al
             free_old.discard(i)
             free_new.discard(j)
 
+    dissolved = False
     leftover = len(free_old) + len(free_new)
     if free_old and free_new and leftover > SIMILARITY_BLOCK_LIMIT:
         pairs.extend(Pair("delete", (i,), (), 0.0) for i in sorted(free_old))
@@ -533,14 +539,21 @@ def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> Al
         for pair in placed:
             if (min(pair.old), min(pair.new)) not in in_order:
                 if pair.op != "modify":
+                    dissolved = True  # its blocks may still pair as an edited move
                     continue
                 pair = pair._replace(op="move")
             pairs.append(pair)
             free_old.difference_update(pair.old)
             free_new.difference_update(pair.new)
 
-    # Step 5: edited blocks that travelled across the document.
-    if free_old and free_new:
+    # Step 5: edited blocks that travelled across the document. Within one region
+    # every pair above MOVE_THRESHOLD was already offered to step 4 (which pairs
+    # from MODIFY_THRESHOLD), so when the leftovers share a region there is
+    # nothing new to find: two unrelated texts skip a second, costly search.
+    region_of_old = {i: k for k, (r, _) in enumerate(regions) for i in r if i in free_old}
+    region_of_new = {j: k for k, (_, r) in enumerate(regions) for j in r if j in free_new}
+    one_region = len(set(region_of_old.values()) | set(region_of_new.values())) <= 1
+    if free_old and free_new and not (one_region and not dissolved):
         cands = _candidates(old, new, sorted(free_old), sorted(free_new))
         for i, j, score in _greedy_pairs(old, new, cands, MOVE_THRESHOLD):
             pairs.append(Pair("move", (i,), (j,), score))
