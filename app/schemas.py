@@ -28,7 +28,6 @@ from app.engine import (
 )
 
 ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~:-]{0,199}$"
-ARTICLE_ID_RE = re.compile(ARTICLE_ID_PATTERN)
 
 T = TypeVar("T")
 

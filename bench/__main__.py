@@ -25,10 +25,7 @@ import json
 import os
 import random
 import re
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -36,6 +33,7 @@ from diff_match_patch import diff_match_patch
 
 from app.engine import compare, parse_text
 from bench import hard
+from bench.timing import median_ms, plain_dmp
 
 ROOT = Path(__file__).resolve().parent.parent
 # The shared corpus, read in place (CORPUS_DIR overrides where it is).
@@ -106,21 +104,6 @@ def unrelated(pool: list[str], size: int, rng: random.Random) -> tuple[str, str]
             total += len(para) + 2
         texts.append("\n\n".join(paragraphs))
     return texts[0], texts[1]
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
-def plain_dmp(a: str, b: str) -> None:
-    dmp = diff_match_patch()
-    diffs = dmp.diff_main(a, b)
-    dmp.diff_cleanupSemantic(diffs)
 
 
 def main() -> int:

@@ -16,14 +16,11 @@ process, which is what a newsroom could run instead.
 import random
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from diff_match_patch import diff_match_patch
-
 from app.engine import compare
+from bench.timing import median_ms, plain_dmp
 
 DMP_DEADLINE = 20.0
 # (goal on the ratio to plain dmp, goal on the ratio to git, goal in ms)
@@ -99,27 +96,14 @@ def hard_pairs(pool: list[str], unrelated: tuple[str, str]) -> dict[str, tuple[s
     return pairs
 
 
-def _time_ms(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000
-
-
-def _plain_dmp(a: str, b: str) -> None:
-    dmp = diff_match_patch()
-    dmp.Diff_Timeout = DMP_DEADLINE
-    diffs = dmp.diff_main(a, b)
-    dmp.diff_cleanupSemantic(diffs)
-
-
 def _git_word_diff(a: str, b: str) -> float:
     with tempfile.TemporaryDirectory() as folder:
         old, new = Path(folder) / "old", Path(folder) / "new"
         old.write_text(a, encoding="utf-8")
         new.write_text(b, encoding="utf-8")
         command = ["git", "diff", "--no-index", "--word-diff=porcelain", str(old), str(new)]
-        return _time_ms(
-            lambda: subprocess.run(command, capture_output=True, check=False, timeout=120)
+        return median_ms(
+            partial(subprocess.run, command, capture_output=True, check=False, timeout=120), 1
         )
 
 
@@ -131,8 +115,8 @@ def run(pool: list[str], unrelated: tuple[str, str]) -> bool:
     )
     all_met = True
     for name, (a, b) in hard_pairs(pool, unrelated).items():
-        engine = min(_time_ms(partial(compare, a, b)) for _ in range(3))
-        plain = _time_ms(partial(_plain_dmp, a, b))
+        engine = median_ms(partial(compare, a, b), 3)
+        plain = median_ms(partial(plain_dmp, a, b, DMP_DEADLINE), 1)
         git = min(_git_word_diff(a, b) for _ in range(3))
         stopped = ">" if plain >= DMP_DEADLINE * 1000 else " "
         by_dmp, by_git = engine / plain, engine / git

@@ -513,8 +513,11 @@ def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> Al
             i, j = olds[0], news[0]
             if old.families[i] == new.families[j]:
                 score = dice(old.words(i), new.words(j))
-                if score >= MODIFY_THRESHOLD or in_place_kin(
-                    old_blocks[i].text, new_blocks[j].text
+                # Distinct words never outnumber words: past the in-place size the
+                # cached word sets settle it without counting repeated words.
+                short = min(len(old.words(i)), len(new.words(j))) <= IN_PLACE_MAX_WORDS
+                if score >= MODIFY_THRESHOLD or (
+                    short and in_place_kin(old_blocks[i].text, new_blocks[j].text)
                 ):
                     pairs.append(Pair("modify", (i,), (j,), score))
                     free_old.discard(i)
