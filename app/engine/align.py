@@ -29,14 +29,13 @@ unrelated texts of megabytes), steps 3–5 are skipped: the leftovers are
 inserts and deletes, and the Alignment says it was degraded, and why.
 """
 
-import heapq
 import itertools
 from bisect import bisect_left
 from collections import Counter, defaultdict, deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Literal, NamedTuple
 
-from app.engine.blocks import KINDS, WORD, Block, Family, family
+from app.engine.blocks import KINDS, WORD, Block, BlockWords, Family, family
 
 __all__ = [
     "FUNCTION_WORDS",
@@ -91,7 +90,7 @@ PIECE_CONTAINMENT = 0.75
 # ones use an inverted index over rare words (see _candidates).
 ALL_PAIRS_LIMIT = 4096
 RARE_WORD_POSTINGS = 12
-CANDIDATES_PER_BLOCK = 8
+CANDIDATES_PER_BLOCK = 4
 SMALL_LCS_CELLS = 10_000
 # Blocks left unmatched after exact matching (both sides together) beyond
 # which no similarity search is done. Real revisions leave a few hundred; two
@@ -156,8 +155,73 @@ def in_place_kin(a: str, b: str) -> bool:
 # -- step 1: exact order-preserving matches ------------------------------------
 
 
+def _levels(seconds: Sequence[int]) -> list[int]:
+    """For each item, the length of the longest increasing run ending at it."""
+    tails: list[int] = []
+    out = []
+    for j in seconds:
+        pos = bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+        else:
+            tails[pos] = j
+        out.append(pos + 1)
+    return out
+
+
 def _lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Longest run of pairs (sorted by first) whose second items increase."""
+    """Longest run of pairs (sorted by first, distinct seconds) whose second items
+    increase; among equally long runs, the one whose pairs are displaced least
+    (sum of |first - second|), later pairs first on a tie.
+
+    Keeping the least displaced blocks in place marks as moved the block that
+    travelled, not its neighbours, so the near matches around it stay in order
+    (D E F -> F D E': F moved, E edited in place; not D moved and E moved too).
+
+    >>> _lis([(6, 7), (7, 9), (8, 6)])
+    [(6, 7), (7, 9)]
+    >>> _lis([(6, 7), (8, 6), (9, 9)])
+    [(6, 7), (9, 9)]
+    """
+    if all(p[1] < q[1] for p, q in itertools.pairwise(pairs)):
+        return pairs  # already in order: the usual case
+    ahead = _levels([j for _, j in pairs])
+    behind = _levels([-j for _, j in reversed(pairs)])[::-1]
+    longest = max(ahead)
+    # Only pairs on some longest run matter; at each level they are ordered by
+    # first increasing and second decreasing, so a level's pairs never chain.
+    levels: list[list[int]] = [[] for _ in range(longest + 1)]
+    for k, (up, down) in enumerate(zip(ahead, behind, strict=True)):
+        if up + down - 1 == longest:
+            levels[up].append(k)
+    if all(len(level) == 1 for level in levels[1:]):
+        return [pairs[level[0]] for level in levels[1:]]  # only one longest run
+    best: dict[int, tuple[int, int]] = {}  # pair -> (cost of the best run ending here, previous)
+    work = 0
+    for level in range(1, longest + 1):
+        below = levels[level - 1]
+        work += len(below) * len(levels[level])
+        if work > SMALL_LCS_CELLS * 10:  # pathological shapes: any longest run will do
+            return _any_lis(pairs)
+        for k in levels[level]:
+            i, j = pairs[k]
+            before, prev = 0, -1
+            if below:
+                before, prev = min(
+                    (best[q][0], -q) for q in below if pairs[q][0] < i and pairs[q][1] < j
+                )
+                prev = -prev
+            best[k] = (before + abs(i - j), prev)
+    k = -min((best[q][0], -q) for q in levels[longest])[1]
+    out = []
+    while k >= 0:
+        out.append(pairs[k])
+        k = best[k][1]
+    return out[::-1]
+
+
+def _any_lis(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One longest increasing run of pairs' second items (patience sorting)."""
     tails: list[int] = []
     tail_idx: list[int] = []
     back: list[int] = [-1] * len(pairs)
@@ -194,8 +258,6 @@ def _unique_anchors(
             pairs.append((i, pos_b[key]))
         elif seen_b:
             repeats = True
-    if all(p[1] < q[1] for p, q in itertools.pairwise(pairs)):
-        return pairs, repeats  # already in order: the usual case
     return _lis(pairs), repeats
 
 
@@ -304,12 +366,12 @@ def match_equal(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[int,
 
 
 class _Side:
-    """One document's blocks with lazily computed word sets."""
+    """One document's blocks, their families and (lazily) their word sets."""
 
-    def __init__(self, blocks: Sequence[Block]) -> None:
+    def __init__(self, blocks: Sequence[Block], block_words: BlockWords | None) -> None:
         self.blocks = blocks
         self.families = [_FAMILY_OF.get(b.kind, "paragraph") for b in blocks]
-        self._words: dict[int, frozenset[str]] = {}
+        self.words = (block_words or BlockWords(blocks)).words
 
     def keys(self) -> list[str]:
         """Alignment keys: the text, tagged with the family unless it is a paragraph.
@@ -320,16 +382,6 @@ class _Side:
             b.text if f == "paragraph" else f"{f}\x00{b.text}"
             for f, b in zip(self.families, self.blocks, strict=True)
         ]
-
-    def words(self, i: int) -> frozenset[str]:
-        w = self._words.get(i)
-        if w is None:
-            w = self._words[i] = words(self.blocks[i].text)
-        return w
-
-
-def _most_shared_first(item: tuple[int, int]) -> tuple[int, int]:
-    return -item[1], item[0]
 
 
 def _candidates(
@@ -353,22 +405,27 @@ def _candidates(
                     if inter:
                         out[i, j] = inter
         return out
-    index: dict[str, list[int]] = defaultdict(list)
-    for j in news:
-        for w in new.words(j):
-            index[w].append(j)
-    rare = {w: js for w, js in index.items() if len(js) <= RARE_WORD_POSTINGS}
+    new_words = {j: new.words(j) for j in news}
+    chain = itertools.chain.from_iterable
+    seen = Counter(chain(new_words.values()))
+    rare_words = {w for w, n in seen.items() if n <= RARE_WORD_POSTINGS}
+    rare: dict[str, list[int]] = defaultdict(list)
+    for j, wj in new_words.items():
+        for w in wj & rare_words:
+            rare[w].append(j)
     for i in olds:
-        shared: Counter[int] = Counter()
-        for w in old.words(i):
-            js = rare.get(w)
-            if js:
-                shared.update(js)
-        best = heapq.nsmallest(CANDIDATES_PER_BLOCK, shared.items(), key=_most_shared_first)
         wi = old.words(i)
-        for j, _ in best:
-            if old.families[i] == new.families[j]:
-                out[i, j] = len(wi & new.words(j))
+        shared = Counter(chain([rare[w] for w in wi & rare_words]))
+        best: Iterable[int] = shared
+        if len(shared) > CANDIDATES_PER_BLOCK:
+            # The best-sharing blocks, ties to the earliest (a stable sort of sorted
+            # keys: deterministic, whatever order the sets iterated in).
+            best = sorted(sorted(shared), key=shared.__getitem__, reverse=True)
+            best = best[:CANDIDATES_PER_BLOCK]
+        fam = old.families[i]
+        for j in best:
+            if fam == new.families[j]:
+                out[i, j] = len(wi & new_words[j])
     return out
 
 
@@ -389,12 +446,10 @@ def _runs(indices: list[int]) -> list[list[int]]:
 def _pieces(
     whole: frozenset[str], piece_sets: dict[int, frozenset[str]], cands: dict[int, int]
 ) -> tuple[float, tuple[int, ...]] | None:
-    """The best run of 2+ consecutive pieces that together make up `whole`."""
-    contained = sorted(
-        k for k, inter in cands.items() if inter >= PIECE_CONTAINMENT * len(piece_sets[k])
-    )
+    """The best run of 2+ consecutive pieces that together make up `whole`;
+    `cands` holds the pieces mostly made of its words, with the words shared."""
     best: tuple[float, tuple[int, ...]] | None = None
-    for run in _runs(contained):
+    for run in _runs(sorted(cands)):
         if len(run) < 2:
             continue
         joined = frozenset().union(*(piece_sets[k] for k in run))
@@ -405,25 +460,26 @@ def _pieces(
     return best
 
 
-def _find_splits(
-    old: _Side, new: _Side, olds: list[int], news: list[int], cands: dict[tuple[int, int], int]
-) -> list[Pair]:
+def _find_splits(old: _Side, new: _Side, cands: dict[tuple[int, int], int]) -> list[Pair]:
+    # Candidate pieces: pairs where one block is mostly made of the other's words.
     by_old: dict[int, dict[int, int]] = defaultdict(dict)
     by_new: dict[int, dict[int, int]] = defaultdict(dict)
     for (i, j), inter in cands.items():
-        by_old[i][j] = inter
-        by_new[j][i] = inter
+        if inter >= PIECE_CONTAINMENT * len(new.words(j)):
+            by_old[i][j] = inter
+        if inter >= PIECE_CONTAINMENT * len(old.words(i)):
+            by_new[j][i] = inter
     found: list[tuple[float, Pair]] = []
-    new_sets = {j: new.words(j) for j in news}
-    old_sets = {i: old.words(i) for i in olds}
-    for i in olds:
-        hit = _pieces(old.words(i), new_sets, by_old.get(i, {}))
-        if hit:
-            found.append((hit[0], Pair("split", (i,), hit[1], hit[0])))
-    for j in news:
-        hit = _pieces(new.words(j), old_sets, by_new.get(j, {}))
-        if hit:
-            found.append((hit[0], Pair("merge", hit[1], (j,), hit[0])))
+    for i, pieces in by_old.items():
+        if len(pieces) > 1:
+            hit = _pieces(old.words(i), {j: new.words(j) for j in pieces}, pieces)
+            if hit:
+                found.append((hit[0], Pair("split", (i,), hit[1], hit[0])))
+    for j, pieces in by_new.items():
+        if len(pieces) > 1:
+            hit = _pieces(new.words(j), {i: old.words(i) for i in pieces}, pieces)
+            if hit:
+                found.append((hit[0], Pair("merge", hit[1], (j,), hit[0])))
     found.sort(key=lambda sp: (-sp[0], sp[1].old, sp[1].new))
     used_old: set[int] = set()
     used_new: set[int] = set()
@@ -468,9 +524,17 @@ def _regions(matches: list[tuple[int, int]], n: int, m: int) -> list[tuple[range
     return out
 
 
-def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> Alignment:
-    """Align two block sequences; every block appears in exactly one Pair."""
-    old, new = _Side(old_blocks), _Side(new_blocks)
+def align_blocks(
+    old_blocks: Sequence[Block],
+    new_blocks: Sequence[Block],
+    old_words: BlockWords | None = None,
+    new_words: BlockWords | None = None,
+) -> Alignment:
+    """Align two block sequences; every block appears in exactly one Pair.
+
+    Pass BlockWords to share the word sets (and counts) with the caller.
+    """
+    old, new = _Side(old_blocks, old_words), _Side(new_blocks, new_words)
     old_keys, new_keys = old.keys(), new.keys()
     matches = match_equal(old_keys, new_keys)
     make = Pair._make
@@ -524,7 +588,7 @@ def align_blocks(old_blocks: Sequence[Block], new_blocks: Sequence[Block]) -> Al
                     free_new.discard(j)
             continue
         cands = _candidates(old, new, olds, news)
-        structural = _find_splits(old, new, olds, news, cands)
+        structural = _find_splits(old, new, cands)
         taken_old = {i for p in structural for i in p.old}
         taken_new = {j for p in structural for j in p.new}
         cands = {

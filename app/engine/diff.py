@@ -27,7 +27,7 @@ from app.engine._dmp import (
     word_diff,
 )
 from app.engine.align import Op, Pair, align_blocks
-from app.engine.blocks import Block, Kind, count_words, family, parse_text
+from app.engine.blocks import Block, BlockWords, Kind, count_words, family, parse_text
 
 __all__ = [
     "Diff",
@@ -267,7 +267,7 @@ def _layout(
 
 
 def _sections(
-    blocks: Sequence[Block], removed: set[int], op: SectionOp
+    blocks: Sequence[Block], block_words: BlockWords, removed: set[int], op: SectionOp
 ) -> tuple[list[Section], set[int]]:
     """Sections among `removed` indices of `blocks`; also the headings they consumed.
 
@@ -284,7 +284,7 @@ def _sections(
         while k < len(blocks) and k in removed and blocks[k].kind != "heading":
             if family(blocks[k].kind) == "paragraph":
                 paragraphs += 1
-                words += count_words(blocks[k].text)
+                words += block_words.count(k)
             k += 1
         if paragraphs:
             out.append(Section(op, blocks[h].text, h, k - h, paragraphs, words))
@@ -297,12 +297,14 @@ def _summarize(
     inline: dict[Pair, tuple[Segment, ...]],
     old: Sequence[Block],
     new: Sequence[Block],
+    old_words: BlockWords,
+    new_words: BlockWords,
 ) -> tuple[Summary, list[Section], HeadingChanges]:
     counts: Counter[str] = Counter()
     deleted = {p.old[0] for p in pairs if p.op == "delete"}
     inserted = {p.new[0] for p in pairs if p.op == "insert"}
-    removed_sections, used_old = _sections(old, deleted, "delete")
-    added_sections, used_new = _sections(new, inserted, "insert")
+    removed_sections, used_old = _sections(old, old_words, deleted, "delete")
+    added_sections, used_new = _sections(new, new_words, inserted, "insert")
     added: list[str] = []
     removed: list[str] = []
     changed: list[tuple[str, str]] = []
@@ -314,9 +316,9 @@ def _summarize(
                 counts["boilerplate_added" if p.op == "insert" else "boilerplate_removed"] += 1
             continue
         if p.op == "insert":
-            counts["words_added"] += count_words(new[p.new[0]].text)
+            counts["words_added"] += new_words.count(p.new[0])
         elif p.op == "delete":
-            counts["words_removed"] += count_words(old[p.old[0]].text)
+            counts["words_removed"] += old_words.count(p.old[0])
         for seg in inline.get(p, ()):
             if seg.op == "insert":
                 counts["words_added"] += count_words(seg.text)
@@ -362,9 +364,10 @@ def compare(
     if granularity not in ("word", "char"):
         raise ValueError("granularity must be 'word' or 'char'")
     old_blocks, new_blocks = _as_blocks(old), _as_blocks(new)
+    old_words, new_words = BlockWords(old_blocks), BlockWords(new_blocks)
     budget = InlineBudget()
     if _flipped(old_blocks, new_blocks):
-        alignment = align_blocks(new_blocks, old_blocks)
+        alignment = align_blocks(new_blocks, old_blocks, new_words, old_words)
         canonical = alignment.pairs
         computed = _inline_diffs(canonical, new_blocks, old_blocks, granularity, budget)
         pairs = _mirror(canonical)
@@ -374,7 +377,7 @@ def compare(
             if p in computed
         }
     else:
-        alignment = align_blocks(old_blocks, new_blocks)
+        alignment = align_blocks(old_blocks, new_blocks, old_words, new_words)
         pairs = alignment.pairs
         inline = _inline_diffs(pairs, old_blocks, new_blocks, granularity, budget)
     degraded = alignment.degraded
@@ -384,7 +387,9 @@ def compare(
             "shown replaced whole",
         )
     entries = _layout(pairs, inline, old_blocks, new_blocks)
-    summary, sections, headings = _summarize(pairs, inline, old_blocks, new_blocks)
+    summary, sections, headings = _summarize(
+        pairs, inline, old_blocks, new_blocks, old_words, new_words
+    )
     return Diff(
         old_blocks, new_blocks, tuple(entries), tuple(sections), summary, headings, degraded
     )

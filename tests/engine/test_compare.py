@@ -96,6 +96,15 @@ CASES = [
         [("equal", 0, 0), ("equal", 2, 1), ("equal", 3, 2), ("equal", 4, 3), ("move", 1, 4)],
     ),
     (
+        # Exact matches tie (P2 or P4 could stay); keeping P2, which travelled less,
+        # leaves its edited neighbour P3 in place: one move, not two (wikidiff2 028).
+        "moved past an edited neighbour",
+        BASE,
+        [P1, P4, P2, P3.replace("a year", "two years"), P5],
+        {"paragraphs_moved": 1, "paragraphs_modified": 1, "words_added": 2, "words_removed": 2},
+        [("equal", 0, 0), ("move", 3, 1), ("equal", 1, 2), ("modify", 2, 3), ("equal", 4, 4)],
+    ),
+    (
         "moved and edited",
         BASE,
         [P1, P3, P4, P5, P2.replace("in May", "in early May")],
