@@ -5,21 +5,29 @@
     python -m app keys create --scope read|write|admin --name NAME [--database-url URL]
     python -m app keys list [--database-url URL]
     python -m app keys revoke ID [--database-url URL]
+    python -m app import FILE.ndjson [--jobs N] [--run NAME] [--database-url URL]
+    python -m app rebuild [--article ID] [--jobs N] [--database-url URL]
 
 `keys create` prints the new key once, alone on the last line of its output.
+`import` and `rebuild` show a progress bar on a terminal and resume where an
+interrupted run stopped; they exit 0 when all went in, 1 when some lines failed,
+2 on trouble.
 """
 
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.batch import ImportJob, import_job, progress_bar, rebuild_job, run_jobs
 from app.db import create_db_engine, create_sessions
 from app.engine import (
+    ENGINE_VERSION,
     UNIFIED_CONTEXT,
     Block,
     NestingTooDeep,
@@ -33,6 +41,8 @@ from app.engine import (
 from app.errors import AppError
 from app.models import ApiKey
 from app.services import keys
+from app.services.bulk import ImportReport
+from app.services.rebuild import RebuildReport, stale_articles
 from app.settings import Settings
 
 _FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
@@ -122,6 +132,98 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
+def _unusable(exc: Exception) -> int:
+    print(
+        f"error: the database at DATABASE_URL is unusable ({exc.__class__.__name__}); "
+        "is it migrated? run `alembic upgrade head`",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path} is not a file", file=sys.stderr)
+        return 2
+    url = args.database_url or Settings().DATABASE_URL
+    run = args.run or f"file:{path.resolve()}"
+    report = ImportReport()
+    start = time.monotonic()
+    with progress_bar(path.stat().st_size, "B", scale=True) as bar:
+        try:
+            run_jobs(
+                import_job,
+                lambda k: (ImportJob(path, url, run, k, args.jobs),),
+                args.jobs,
+                report,
+                bar,
+                rate=lambda r: r.created,
+                scale=1 / args.jobs,
+            )
+        except SQLAlchemyError as exc:
+            return _unusable(exc)
+        except (OSError, RuntimeError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    elapsed = time.monotonic() - start
+    print(
+        f"{path}: {report.created:,} revisions created, {report.unchanged:,} unchanged, "
+        f"{report.skipped:,} skipped (applied by an earlier run), {report.failed:,} failed "
+        f"in {elapsed:.1f} s ({report.created / max(elapsed, 1e-6):,.0f} revisions/s)"
+    )
+    for line, detail in report.failures[:20]:
+        print(f"line {line}: {detail}")
+    if report.failed > 20:
+        print(f"… and {report.failed - 20:,} more failed lines")
+    return 1 if report.failed else 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    url = args.database_url or Settings().DATABASE_URL
+    engine = create_db_engine(url)
+    try:
+        with create_sessions(engine).read() as session:
+            todo = len(stale_articles(session, args.article))
+    except SQLAlchemyError as exc:
+        return _unusable(exc)
+    finally:
+        engine.dispose()
+    report = RebuildReport()
+    start = time.monotonic()
+    with progress_bar(todo, "article", scale=False) as bar:
+        try:
+            run_jobs(
+                rebuild_job,
+                lambda k: (url, args.article, k, args.jobs),
+                args.jobs,
+                report,
+                bar,
+                rate=lambda r: r.records,
+            )
+        except SQLAlchemyError as exc:
+            return _unusable(exc)
+        except RuntimeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    elapsed = time.monotonic() - start
+    print(
+        f"Rebuilt {report.articles:,} articles: {report.records:,} change records recomputed "
+        f"by engine {ENGINE_VERSION}, {report.moved:,} with other kinds or significance "
+        f"now, in {elapsed:.1f} s ({report.records / max(elapsed, 1e-6):,.0f} revisions/s)"
+    )
+    for example in report.examples:
+        print(f"  {example}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m app",
@@ -148,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"unchanged blocks around each change (unified: {UNIFIED_CONTEXT}; else all)",
     )
-    diff.set_defaults(run=_diff)
+    diff.set_defaults(handler=_diff)
 
     keys_parser = sub.add_parser("keys", help="create, list and revoke API keys")
     database = argparse.ArgumentParser(add_help=False)
@@ -162,10 +264,33 @@ def main(argv: list[str] | None = None) -> int:
     actions.add_parser("list", parents=[database], help="every key, without the keys themselves")
     revoke = actions.add_parser("revoke", parents=[database], help="revoke a key by its id")
     revoke.add_argument("id", type=int)
-    keys_parser.set_defaults(run=_keys)
+    keys_parser.set_defaults(handler=_keys)
+
+    jobs = argparse.ArgumentParser(add_help=False)
+    jobs.add_argument(
+        "--jobs", type=_positive, default=1, help="processes, each owning a share of the articles"
+    )
+    importer = sub.add_parser(
+        "import",
+        parents=[database, jobs],
+        help="backfill revisions from NDJSON, one per line, as POST /v1/import takes them",
+    )
+    importer.add_argument("file", help="NDJSON: one revision object with its article_id a line")
+    importer.add_argument(
+        "--run",
+        help="name of this import, for resuming it (default: the file's absolute path)",
+    )
+    importer.set_defaults(handler=_import)
+    rebuild = sub.add_parser(
+        "rebuild",
+        parents=[database, jobs],
+        help="recompute change records and provenance made by an older engine version",
+    )
+    rebuild.add_argument("--article", help="only this article (its CMS id)")
+    rebuild.set_defaults(handler=_rebuild)
 
     args = parser.parse_args(argv)
-    code: int = args.run(args)
+    code: int = args.handler(args)
     return code
 
 

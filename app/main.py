@@ -17,7 +17,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from app.api import articles, changes, diffs, health, hooks
+from app.api import articles, changes, diffs, health, hooks, imports
 from app.api.access import RateLimiter
 from app.api.http import HeadAsGet
 from app.api.schemas_openapi import openapi_schema
@@ -121,6 +121,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "X-Duplicate-Delivery"],
         )
     app.add_middleware(HeadAsGet)
-    for module in (health, articles, diffs, changes, hooks):
+    for module in (health, articles, diffs, changes, hooks, imports):
         app.include_router(module.router)
     return app

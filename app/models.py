@@ -101,10 +101,15 @@ class Change(Base):
     kinds: Mapped[list[str]] = mapped_column(JSONType)
     significance: Mapped[float] = mapped_column(Float)
     record: Mapped[ChangeRecord] = mapped_column(ChangeRecordJSON())
+    # ENGINE_VERSION of the engine that computed this record (and the revision's
+    # provenance); "0": before versions were recorded. `python -m app rebuild`
+    # recomputes every record an older engine made.
+    engine_version: Mapped[str] = mapped_column(String(20))
 
     __table_args__ = (
         Index("ix_change_feed", "received_at", "id"),
         Index("ix_change_article_feed", "article_id", "received_at", "id"),
+        Index("ix_change_engine_version", "engine_version", "article_id"),
     )
 
 
@@ -147,3 +152,19 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ImportCursor(Base):
+    """How far a bulk import run got in each article: the last line number applied.
+
+    Written in the transaction that applies the lines, so a run started again
+    skips exactly what is stored and duplicates nothing.
+    """
+
+    __tablename__ = "import_cursor"
+
+    run: Mapped[str] = mapped_column(String(300), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    line_no: Mapped[int] = mapped_column(BigId)

@@ -158,6 +158,31 @@ class PublishPayload(RevisionCreate):
     article_id: str = Field(pattern=ARTICLE_ID_PATTERN)
 
 
+class ImportLine(RevisionCreate):
+    """One line of an NDJSON import: a revision plus the article it belongs to.
+
+    Unlike the web-hook, unknown fields are refused: a typo in a backfill should
+    fail its line, not be stored without the field.
+    """
+
+    article_id: str = Field(pattern=ARTICLE_ID_PATTERN)
+
+
+class ImportFailure(BaseModel):
+    line: int = Field(description="1-based line number in the NDJSON body")
+    detail: str = Field(description="What is wrong with the line, and what to fix")
+
+
+class ImportResult(BaseModel):
+    created: int = Field(description="Revisions stored")
+    unchanged: int = Field(description="Lines repeating their article's latest revision")
+    skipped: int = Field(description="Lines an earlier run with this Idempotency-Key applied")
+    failed: int
+    failures: list[ImportFailure] = Field(
+        description="The failed lines, in order (the first 1,000; `failed` counts all)"
+    )
+
+
 class BlockRead(BaseModel):
     kind: Kind
     text: str

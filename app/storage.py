@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.db import Base
-from app.models import ApiKey, Article, Change, ChangeKind, Receipt, Revision
+from app.models import ApiKey, Article, Change, ChangeKind, ImportCursor, Receipt, Revision
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -32,27 +32,6 @@ def lock_article(session: Session, external_id: str, now: datetime) -> Article:
     return session.scalars(query.execution_options(populate_existing=True)).one()
 
 
-def next_revision_no(
-    session: Session, article: Article, now: datetime, title: str | None, url: str | None
-) -> int:
-    values: dict[str, Any] = {
-        "latest_revision_no": Article.latest_revision_no + 1,
-        "updated_at": now,
-    }
-    if title is not None:
-        values["title"] = title
-    if url is not None:
-        values["url"] = url
-    number = session.execute(
-        update(Article)
-        .where(Article.id == article.id)
-        .values(**values)
-        .returning(Article.latest_revision_no)
-    ).scalar_one()
-    session.refresh(article)
-    return int(number)
-
-
 def get_revision(session: Session, article_id: int, revision_no: int) -> Revision | None:
     return session.scalars(
         select(Revision).where(
@@ -73,17 +52,108 @@ def latest_revision_with_sha(
     )
 
 
+def revision_numbers_by_sha(session: Session, article_id: int) -> dict[str, list[int]]:
+    """Every revision number of an article by content hash, ascending."""
+    out: dict[str, list[int]] = {}
+    query = (
+        select(Revision.content_sha256, Revision.revision_no)
+        .where(Revision.article_id == article_id)
+        .order_by(Revision.revision_no)
+    )
+    for sha, number in session.execute(query):
+        out.setdefault(sha, []).append(number)
+    return out
+
+
+def import_cursor(session: Session, run: str, article_id: int) -> int:
+    """The last line of import `run` applied to an article (0: none)."""
+    found = session.scalar(
+        select(ImportCursor.line_no).where(
+            ImportCursor.run == run, ImportCursor.article_id == article_id
+        )
+    )
+    return int(found or 0)
+
+
+def save_import_cursors(session: Session, run: str, lines: dict[int, int]) -> None:
+    if not lines:
+        return
+    statement = _insert(session, ImportCursor).values(
+        [{"run": run, "article_id": a, "line_no": n} for a, n in lines.items()]
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["run", "article_id"], set_={"line_no": statement.excluded.line_no}
+        )
+    )
+
+
+def articles_with_engine_other_than(
+    session: Session, version: str, external_id: str | None = None
+) -> list[int]:
+    """Ids of the articles with a change record made by another engine version."""
+    query = select(Change.article_id).where(Change.engine_version != version).distinct()
+    if external_id is not None:
+        query = query.join(Article, Article.id == Change.article_id).where(
+            Article.external_id == external_id
+        )
+    return sorted(session.scalars(query))
+
+
+def lock_article_by_pk(session: Session, article_pk: int) -> str | None:
+    """Lock an article row by its id; its external id (None if it is gone)."""
+    return session.scalar(
+        select(Article.external_id).where(Article.id == article_pk).with_for_update()
+    )
+
+
+def article_revisions(session: Session, article_pk: int) -> Sequence[Revision]:
+    """All revisions of an article in order, without their texts and bodies as sent."""
+    return session.scalars(
+        select(Revision)
+        .where(Revision.article_id == article_pk)
+        .order_by(Revision.revision_no)
+        .options(defer(Revision.text), defer(Revision.original_body), defer(Revision.meta))
+    ).all()
+
+
+def article_changes(session: Session, article_pk: int) -> Sequence[Change]:
+    return session.scalars(select(Change).where(Change.article_id == article_pk)).all()
+
+
+def replace_change_kinds(session: Session, change: Change, kinds: Sequence[str]) -> None:
+    session.flush()  # a new change gets its id
+    session.execute(delete(ChangeKind).where(ChangeKind.change_id == change.id))
+    session.add_all(
+        ChangeKind(change_id=change.id, kind=kind, received_at=change.received_at) for kind in kinds
+    )
+
+
 def add(session: Session, *rows: Base) -> None:
     session.add_all(rows)
     session.flush()
 
 
-def add_change_kinds(session: Session, change: Change) -> None:
-    session.add_all(
-        ChangeKind(change_id=change.id, kind=kind, received_at=change.received_at)
-        for kind in change.kinds
-    )
+def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None]]) -> None:
+    """Insert revisions with their change records (and kind rows), a statement per table."""
+    session.add_all([revision for revision, _ in rows])
     session.flush()
+    changes = []
+    for revision, change in rows:
+        if change is not None:
+            change.revision_id = revision.id
+            changes.append(change)
+    if changes:
+        session.add_all(changes)
+        session.flush()
+        session.add_all(
+            [
+                ChangeKind(change_id=c.id, kind=kind, received_at=c.received_at)
+                for c in changes
+                for kind in c.kinds
+            ]
+        )
+        session.flush()
 
 
 def list_articles(

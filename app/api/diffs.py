@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from app.api.access import ReadAccess
-from app.api.body import load_json_body, validate
+from app.api.body import load_json_body
 from app.api.deps import (
     ArticleId,
     BodyDep,
@@ -27,6 +27,7 @@ from app.api.schemas_openapi import (
 from app.schemas import DiffCreate, DiffRead
 from app.services.content import ContentLimits
 from app.services.diffs import MEDIA_TYPES, Format, diff_revisions, diff_texts, render
+from app.services.payloads import validate
 from app.settings import Settings
 
 router = APIRouter(tags=["diffs"])

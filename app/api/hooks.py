@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from app.api import views
 from app.api.access import HookAccess
-from app.api.body import load_json, to_new_revision, validate
+from app.api.body import load_json
 from app.api.deps import BodyDep, SettingsDep, WriteSessionDep, problems
 from app.api.schemas_openapi import PUBLISH_BODY
 from app.schemas import IngestResult, PublishPayload
@@ -15,6 +15,7 @@ from app.services import receipts
 from app.services.content import ContentLimits
 from app.services.hooks import header_subset, verify_publish
 from app.services.ingest import ingest
+from app.services.payloads import to_new_revision, validate
 
 router = APIRouter(tags=["hooks"])
 

@@ -13,13 +13,14 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.schemas import REVISION_VARIANTS, DiffCreate, Problem, PublishPayload
+from app.schemas import REVISION_VARIANTS, DiffCreate, ImportLine, Problem, PublishPayload
 
 PROBLEM = "application/problem+json"
 _BODY_MODELS: tuple[type[BaseModel], ...] = (
     *REVISION_VARIANTS,
     PublishPayload,
     DiffCreate,
+    ImportLine,
     Problem,
 )
 
@@ -47,6 +48,15 @@ PUBLISH_BODY: dict[str, Any] = {
 }
 DIFF_BODY: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(DiffCreate)}}}
+}
+# OpenAPI 3.1 has no schema for the lines of a stream: the lines' schema is
+# ImportLine (in components), named in the description.
+IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "NDJSON: one ImportLine object (see components) per line",
+        "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+    }
 }
 _TEXT = {"schema": {"type": "string"}}
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {

@@ -12,9 +12,18 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app import storage
-from app.engine import block_from_dict, carry_provenance, change_record, compare
+from app.engine import (
+    ENGINE_VERSION,
+    Block,
+    ChangeRecord,
+    Document,
+    block_from_dict,
+    carry_provenance,
+    change_record,
+    compare,
+)
 from app.errors import NotFound
-from app.models import Change, Receipt, Revision
+from app.models import Article, Change, Receipt, Revision
 from app.services import receipts
 from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
 
@@ -78,6 +87,103 @@ def _replay(session: Session, receipt: Receipt) -> IngestOutcome:
     )
 
 
+@dataclass(slots=True)
+class Head:
+    """An article's latest revision, as the next one is compared with it."""
+
+    revision_no: int
+    sha256: str
+    title: str | None
+    blocks: list[dict[str, str]]
+    provenance: list[list[int]]
+
+    @classmethod
+    def of(cls, revision: Revision) -> "Head":
+        return cls(
+            revision.revision_no,
+            revision.content_sha256,
+            revision.title,
+            revision.blocks,
+            revision.provenance,
+        )
+
+
+def repeats(head: Head | None, doc: Document, new: NewRevision) -> bool:
+    """Whether `new` is the latest revision again (same text; same title, or none sent)."""
+    return (
+        head is not None
+        and head.sha256 == doc.sha256
+        and (new.title is None or new.title == head.title)
+    )
+
+
+def next_revision(
+    article: Article,
+    head: Head | None,
+    doc: Document,
+    new: NewRevision,
+    now: datetime,
+    revert_of: int | None,
+) -> tuple[Revision, Change | None]:
+    """The rows storing `new` as the article's next revision, diffed against `head`;
+    advances the (locked) article row. Single ingest, bulk import and rebuild all
+    derive revisions, provenance and change records here."""
+    article.latest_revision_no += 1
+    number = article.latest_revision_no
+    article.updated_at = now
+    if new.title is not None:
+        article.title = new.title
+    if new.url is not None:
+        article.url = new.url
+    revision = Revision(
+        article_id=article.id,
+        revision_no=number,
+        content_sha256=doc.sha256,
+        text=doc.text,
+        blocks=[b.to_dict() for b in doc.blocks],
+        provenance=[[number, number] for _ in doc.blocks],
+        original_body=zlib.compress(new.body.encode("utf-8")),
+        original_media_type=new.media_type,
+        title=new.title,
+        url=new.url,
+        published_at=new.published_at,
+        received_at=now,
+        source_revision_id=new.source_revision_id,
+        meta=new.metadata,
+    )
+    if head is None:
+        return revision, None
+    revision.revert_of = revert_of
+    revision.provenance, record = derive(head, revision)
+    change = Change(
+        article_id=article.id,
+        revision_no=number,
+        from_revision_no=head.revision_no,
+        received_at=now,
+        published_at=new.published_at,
+        kinds=list(record.kinds),
+        significance=record.significance,
+        record=record,
+        engine_version=ENGINE_VERSION,
+    )
+    return revision, change
+
+
+def derive(head: Head, revision: Revision) -> tuple[list[list[int]], ChangeRecord]:
+    """What the engine makes of a revision following `head`: its blocks' provenance
+    and the change record."""
+    diff = compare([block_from_dict(b) for b in head.blocks], doc_blocks(revision))
+    provenance = carry_provenance(diff, head.provenance, revision.revision_no)
+    record = change_record(
+        diff, old_title=head.title, new_title=revision.title, revert_of=revision.revert_of
+    )
+    return provenance, record
+
+
+def doc_blocks(revision: Revision) -> list[Block]:
+    return [block_from_dict(b) for b in revision.blocks]
+
+
 def ingest_revision(
     session: Session,
     *,
@@ -100,56 +206,14 @@ def ingest_revision(
         if article.latest_revision_no
         else None
     )
-    if (
-        latest is not None
-        and latest.content_sha256 == doc.sha256
-        and (new.title is None or new.title == latest.title)
-    ):
-        change = storage.get_change(session, latest.id)
-        return IngestOutcome(article_id, latest, change, created=False)
-
-    number = storage.next_revision_no(session, article, now, new.title, new.url)
-    revision = Revision(
-        article_id=article.id,
-        revision_no=number,
-        content_sha256=doc.sha256,
-        text=doc.text,
-        blocks=[b.to_dict() for b in doc.blocks],
-        provenance=[],
-        original_body=zlib.compress(new.body.encode("utf-8")),
-        original_media_type=new.media_type,
-        title=new.title,
-        url=new.url,
-        published_at=new.published_at,
-        received_at=now,
-        source_revision_id=new.source_revision_id,
-        meta=new.metadata,
+    head = Head.of(latest) if latest is not None else None
+    if latest is not None and repeats(head, doc, new):
+        return IngestOutcome(article_id, latest, storage.get_change(session, latest.id), False)
+    revert_of = (
+        storage.latest_revision_with_sha(session, article.id, doc.sha256, before=head.revision_no)
+        if head is not None
+        else None
     )
-    change = None
-    if latest is None:
-        revision.provenance = [[number, number] for _ in doc.blocks]
-        storage.add(session, revision)
-    else:
-        diff = compare([block_from_dict(b) for b in latest.blocks], doc.blocks)
-        revision.provenance = carry_provenance(diff, latest.provenance, number)
-        revision.revert_of = storage.latest_revision_with_sha(
-            session, article.id, doc.sha256, before=latest.revision_no
-        )
-        storage.add(session, revision)
-        record = change_record(
-            diff, old_title=latest.title, new_title=new.title, revert_of=revision.revert_of
-        )
-        change = Change(
-            article_id=article.id,
-            revision_id=revision.id,
-            revision_no=number,
-            from_revision_no=latest.revision_no,
-            received_at=now,
-            published_at=new.published_at,
-            kinds=list(record.kinds),
-            significance=record.significance,
-            record=record,
-        )
-        storage.add(session, change)
-        storage.add_change_kinds(session, change)
+    revision, change = next_revision(article, head, doc, new, now, revert_of)
+    storage.add_revisions(session, [(revision, change)])
     return IngestOutcome(article_id, revision, change, created=True)

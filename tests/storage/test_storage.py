@@ -15,7 +15,8 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 def add_revision(session: Session, external_id: str) -> Revision:
     article = storage.lock_article(session, external_id, NOW)
-    number = storage.next_revision_no(session, article, NOW, None, None)
+    article.latest_revision_no += 1
+    number = article.latest_revision_no
     revision = Revision(
         article_id=article.id,
         revision_no=number,
@@ -27,7 +28,7 @@ def add_revision(session: Session, external_id: str) -> Revision:
         original_media_type="text/plain",
         received_at=NOW,
     )
-    storage.add(session, revision)
+    storage.add_revisions(session, [(revision, None)])
     return revision
 
 
@@ -58,6 +59,7 @@ def test_change_record_column_reads_back_as_the_record(session: Session) -> None
         kinds=list(record.kinds),
         significance=record.significance,
         record=record,
+        engine_version="3",
     )
     storage.add(session, change)
     session.expire_all()
@@ -71,20 +73,31 @@ def test_feed_keyset_breaks_timestamp_ties_by_id(session: Session) -> None:
     revision = add_revision(session, "f")
     record = change_record(compare("A b c.", "A b d."))
     ids = []
+    article = storage.lock_article(session, "f", NOW)
     for k in range(7):
-        extra = add_revision(session, "f")
+        article.latest_revision_no += 1
+        extra = Revision(
+            article_id=article.id,
+            revision_no=k + 2,
+            content_sha256=f"{k}" * 64,
+            text="x",
+            blocks=[],
+            provenance=[],
+            original_body=b"",
+            original_media_type="text/plain",
+            received_at=NOW,
+        )
         change = Change(
             article_id=revision.article_id,
-            revision_id=extra.id,
             revision_no=k + 2,
             from_revision_no=k + 1,
             received_at=NOW,
             kinds=list(record.kinds),
             significance=record.significance,
             record=record,
+            engine_version="3",
         )
-        storage.add(session, change)
-        storage.add_change_kinds(session, change)
+        storage.add_revisions(session, [(extra, change)])
         ids.append(change.id)
     seen: list[int] = []
     after = None

@@ -1,0 +1,267 @@
+"""Bulk import: NDJSON revisions, streamed, applied in batches, resumable.
+
+Each line is one revision: {"article_id", "text" | "html" | "markdown", "title",
+"url", "published_at", "source_revision_id", "metadata"}. Lines are applied in
+file order, so an article's revisions are numbered in the order its lines come.
+A batch of lines is one transaction; the rows are derived by the same code as
+single ingest (services.ingest.next_revision), and a line that cannot be
+stored fails alone, with its number and a problem, never losing the others.
+
+With a `run` name, every transaction also records per article the last line it
+applied (table import_cursor), so the same run started again after an
+interruption skips exactly the lines already stored.
+"""
+
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from app import storage
+from app.db import Sessions
+from app.engine import Document
+from app.errors import InvalidInput
+from app.models import Article
+from app.schemas import ImportLine
+from app.services import payloads
+from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
+from app.services.ingest import Head, next_revision, repeats
+
+MAX_REPORTED_FAILURES = 1000
+BATCH_LINES = 200
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # applied by an earlier run of the same name
+    failed: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)  # (line, problem)
+
+    def fail(self, line: int, detail: str) -> None:
+        self.failed += 1
+        if len(self.failures) < MAX_REPORTED_FAILURES:
+            self.failures.append((line, detail))
+
+    def add(self, other: "ImportReport") -> None:
+        self.created += other.created
+        self.unchanged += other.unchanged
+        self.skipped += other.skipped
+        self.failed += other.failed
+        room = MAX_REPORTED_FAILURES - len(self.failures)
+        self.failures.extend(other.failures[: max(room, 0)])
+        self.failures.sort()
+
+    @property
+    def lines(self) -> int:
+        return self.created + self.unchanged + self.skipped + self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class ImportItem:
+    line: int
+    article_id: str
+    new: NewRevision
+    doc: Document
+
+
+def owner(article_id: str, jobs: int) -> int:
+    """Which of `jobs` import processes owns an article (stable across runs and machines)."""
+    return zlib.crc32(article_id.encode()) % jobs
+
+
+def read_line(raw: bytes, *, max_json_depth: int) -> tuple[str, NewRevision]:
+    """The article id and revision of one NDJSON line (InvalidInput says what is wrong)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"not valid UTF-8 (byte {exc.start}); send UTF-8") from exc
+    data = payloads.load_json(text, max_depth=max_json_depth, what="The line")
+    line = payloads.validate(ImportLine, data)
+    return line.article_id, payloads.to_new_revision(line)
+
+
+def prepare(line: int, article_id: str, new: NewRevision, limits: ContentLimits) -> ImportItem:
+    check_revision(new, limits)
+    return ImportItem(line, article_id, new, parse_revision(new, limits))
+
+
+class LineSplitter:
+    """NDJSON lines from a stream of chunks, numbered from 1, in bounded memory: a line
+    longer than `max_bytes` is dropped as it streams and comes out as None."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._buffer = bytearray()
+        self._overlong = False
+        self._number = 0
+
+    def feed(self, chunk: bytes) -> Iterator[tuple[int, bytes | None]]:
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            yield from self._emit(chunk[start:end])
+            start = end + 1
+        self._take(chunk[start:])
+
+    def close(self) -> Iterator[tuple[int, bytes | None]]:
+        if self._buffer or self._overlong:
+            yield from self._emit(b"")
+
+    def _take(self, piece: bytes) -> None:
+        if not self._overlong:
+            self._buffer += piece
+            if len(self._buffer) > self.max_bytes:
+                self._buffer.clear()
+                self._overlong = True
+
+    def _emit(self, tail: bytes) -> Iterator[tuple[int, bytes | None]]:
+        self._take(tail)
+        self._number += 1
+        line = None if self._overlong else bytes(self._buffer).rstrip(b"\r")
+        self._buffer.clear()
+        self._overlong = False
+        if line is None or line.strip():
+            yield self._number, line
+
+
+@dataclass(slots=True)
+class _ArticleState:
+    row: Article
+    head: Head | None
+    done: int  # the last line applied (import cursor)
+    # Content hash -> revision numbers: those stored before this batch (read when first
+    # needed) and those this batch adds.
+    stored: dict[str, list[int]] | None = None
+    added: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _previous_with_sha(session: Session, state: _ArticleState, sha256: str) -> int | None:
+    """What single ingest's revert lookup answers: the newest earlier revision (before
+    the latest) with this text."""
+    if state.head is None:
+        return None
+    if state.stored is None:
+        state.stored = storage.revision_numbers_by_sha(session, state.row.id)
+    before = state.head.revision_no
+    numbers = [*state.stored.get(sha256, ()), *state.added.get(sha256, ())]
+    earlier = [n for n in numbers if n < before]
+    return earlier[-1] if earlier else None
+
+
+def apply(
+    session: Session, items: Iterable[ImportItem], *, run: str | None, clock: Callable[[], datetime]
+) -> ImportReport:
+    """Apply lines in order in `session` (the caller commits); their counts."""
+    report = ImportReport()
+    states: dict[str, _ArticleState] = {}
+    rows = []
+    for item in items:
+        state = states.get(item.article_id)
+        if state is None:
+            row = storage.lock_article(session, item.article_id, clock())
+            latest = (
+                storage.get_revision(session, row.id, row.latest_revision_no)
+                if row.latest_revision_no
+                else None
+            )
+            done = storage.import_cursor(session, run, row.id) if run else 0
+            state = states[item.article_id] = _ArticleState(
+                row, Head.of(latest) if latest else None, done
+            )
+        if item.line <= state.done:
+            report.skipped += 1
+            continue
+        state.done = item.line
+        if repeats(state.head, item.doc, item.new):
+            report.unchanged += 1
+            continue
+        revert_of = _previous_with_sha(session, state, item.doc.sha256)
+        revision, change = next_revision(
+            state.row, state.head, item.doc, item.new, clock(), revert_of
+        )
+        rows.append((revision, change))
+        state.head = Head.of(revision)
+        state.added.setdefault(revision.content_sha256, []).append(revision.revision_no)
+        report.created += 1
+    storage.add_revisions(session, rows)
+    if run:
+        storage.save_import_cursors(session, run, {s.row.id: s.done for s in states.values()})
+    return report
+
+
+class Importer:
+    """Applies prepared lines in batches, each batch one transaction; a batch the
+    database refuses is applied again line by line, so only the bad line fails."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        *,
+        run: str | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.sessions = sessions
+        self.run = run
+        self.clock = clock
+        self.report = ImportReport()
+
+    def take(
+        self,
+        lines: Iterable[tuple[int, bytes | None]],
+        *,
+        limits: ContentLimits,
+        max_json_depth: int,
+        max_line_bytes: int,
+        owns: Callable[[str], bool] | None = None,
+    ) -> ImportReport:
+        """Read, check and apply raw numbered lines (None: a line over `max_line_bytes`);
+        with `owns`, lines of articles it declines are left to another process."""
+        failed = ImportReport()
+        items = []
+        for number, raw in lines:
+            if raw is None:
+                failed.fail(number, f"longer than {max_line_bytes} bytes (MAX_BODY_BYTES)")
+                continue
+            try:
+                article_id, new = read_line(raw, max_json_depth=max_json_depth)
+                if owns is not None and not owns(article_id):
+                    continue
+                items.append(prepare(number, article_id, new, limits))
+            except InvalidInput as exc:
+                failed.fail(number, exc.detail)
+        self.report.add(failed)
+        done = self.write(items)
+        failed.add(done)
+        return failed
+
+    def write(self, items: list[ImportItem]) -> ImportReport:
+        """Apply one batch; what it did (also added to self.report)."""
+        done = self._write(items)
+        self.report.add(done)
+        return done
+
+    def _write(self, items: list[ImportItem]) -> ImportReport:
+        if not items:
+            return ImportReport()
+        try:
+            with self.sessions.write() as session:
+                done = apply(session, items, run=self.run, clock=self.clock)
+                session.commit()
+                return done
+        except (IntegrityError, DataError) as exc:
+            done = ImportReport()
+            if len(items) == 1:
+                problem = str(exc.orig).splitlines()[0] if exc.orig else exc.__class__.__name__
+                done.fail(items[0].line, f"the database refused it: {problem}")
+            else:
+                for item in items:
+                    done.add(self._write([item]))
+            return done

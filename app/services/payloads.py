@@ -1,0 +1,96 @@
+"""JSON payloads, whether one request body or one line of an NDJSON import: parsed
+within a nesting limit and validated against the schemas, with problems that say
+what to fix."""
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.errors import InvalidInput
+from app.schemas import RevisionCreate
+from app.services.content import BodyFormat, NewRevision
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _json_depth_within(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest at most `limit` levels (iteratively: no recursion).
+
+    >>> _json_depth_within({"a": [1, {"b": 2}]}, 3), _json_depth_within([[[]]], 2)
+    (True, False)
+    """
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def load_json(text: str, *, max_depth: int = 32, what: str = "The body") -> Any:
+    """Parse JSON text; syntax errors and nesting past `max_depth` are InvalidInput."""
+    too_deep = InvalidInput(
+        f"The JSON nests objects or arrays more than {max_depth} levels deep; "
+        "flatten it (MAX_JSON_DEPTH)"
+    )
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    except RecursionError:
+        raise too_deep from None
+    if not _json_depth_within(value, max_depth):
+        raise too_deep
+    return value
+
+
+def _validation_detail(exc: ValidationError, model: type[BaseModel]) -> str:
+    unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+    parts = []
+    if unknown:
+        allowed = ", ".join(model.model_fields)
+        parts.append(f"unknown field(s) {', '.join(unknown)}; the fields are {allowed}")
+    for err in exc.errors():
+        if err["type"] == "extra_forbidden":
+            continue
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts[:6])
+
+
+def validate(model: type[M], data: Any) -> M:
+    if not isinstance(data, dict):
+        raise InvalidInput('The JSON must be an object such as {"text": "..."}')
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(_validation_detail(exc, model)) from exc
+
+
+def to_new_revision(data: RevisionCreate) -> NewRevision:
+    fmt: BodyFormat
+    if data.text is not None:
+        fmt, body = "text", data.text
+    elif data.html is not None:
+        fmt, body = "html", data.html
+    else:
+        fmt, body = "markdown", data.markdown or ""
+    return NewRevision(
+        body_format=fmt,
+        body=body,
+        title=data.title,
+        url=data.url,
+        published_at=data.published_at,
+        source_revision_id=data.source_revision_id,
+        metadata=data.metadata,
+    )

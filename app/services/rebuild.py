@@ -1,0 +1,83 @@
+"""Re-derive stored change records, kinds, significance and provenance after an
+engine upgrade: every article with a record made by another engine version,
+article by article (each in its own transaction, so the service keeps serving and
+a stopped rebuild resumes where it was), revisions in order."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from app import storage
+from app.engine import ENGINE_VERSION
+from app.models import Change
+from app.services.ingest import Head, derive
+
+
+@dataclass
+class RebuildReport:
+    articles: int = 0
+    records: int = 0  # change records recomputed
+    moved: int = 0  # of which kinds or significance changed
+    examples: list[str] = field(default_factory=list)  # a few of those, for the summary
+
+    def add(self, other: "RebuildReport") -> None:
+        self.articles += other.articles
+        self.records += other.records
+        self.moved += other.moved
+        self.examples.extend(other.examples[: max(0, 10 - len(self.examples))])
+
+
+def stale_articles(session: Session, article_id: str | None = None) -> list[int]:
+    """Row ids of the articles holding a record made by another engine version."""
+    return storage.articles_with_engine_other_than(session, ENGINE_VERSION, article_id)
+
+
+def rebuild_article(session: Session, article_pk: int) -> RebuildReport:
+    """Recompute one article's records and provenance (the caller commits)."""
+    report = RebuildReport(articles=1)
+    external_id = storage.lock_article_by_pk(session, article_pk)
+    if external_id is None:  # deleted meanwhile
+        return RebuildReport()
+    changes = {c.revision_id: c for c in storage.article_changes(session, article_pk)}
+    head: Head | None = None
+    for revision in storage.article_revisions(session, article_pk):
+        number = revision.revision_no
+        if head is None:
+            provenance = [[number, number] for _ in revision.blocks]
+        else:
+            provenance, record = derive(head, revision)
+            change = changes.get(revision.id)
+            if change is None:  # never happens through the service; repaired all the same
+                change = Change(
+                    article_id=article_pk,
+                    revision_id=revision.id,
+                    revision_no=number,
+                    from_revision_no=head.revision_no,
+                    received_at=revision.received_at,
+                    published_at=revision.published_at,
+                    kinds=[],
+                    significance=0.0,
+                    record=record,
+                    engine_version=ENGINE_VERSION,
+                )
+                session.add(change)
+            kinds: list[str] = list(record.kinds)
+            if change.kinds != kinds or change.significance != record.significance:
+                report.moved += 1
+                if len(report.examples) < 10:
+                    report.examples.append(
+                        f"{external_id} r{number}: {change.kinds} {change.significance:g}"
+                        f" -> {kinds} {record.significance:g}"
+                    )
+            if change.kinds != kinds:
+                storage.replace_change_kinds(session, change, kinds)
+            change.kinds = kinds
+            change.significance = record.significance
+            change.record = record
+            change.engine_version = ENGINE_VERSION
+            report.records += 1
+        if revision.provenance != provenance:
+            revision.provenance = provenance
+        head = Head.of(revision)
+    session.flush()
+    return report

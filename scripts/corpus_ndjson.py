@@ -1,0 +1,54 @@
+"""Write ../shared/corpus's article histories as NDJSON for `python -m app import`.
+
+    python -m scripts.corpus_ndjson CORPUS.jsonl [--copies N] > histories.ndjson
+
+Each version becomes a line {"article_id", "markdown", "title", "published_at",
+"source_revision_id"}; with --copies N every history is repeated under N
+distinct article ids (to reach 100,000+ revisions), copies interleaved so that
+one article's revisions are spread through the file as a live archive's are.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+
+def histories(corpus: Path) -> list[tuple[str, list[dict[str, Any]]]]:
+    out = []
+    for number, line in enumerate(corpus.open(encoding="utf-8")):
+        versions = json.loads(line)["versions"]
+        out.append((f"dg{number:03d}", versions))
+    return out
+
+
+def lines(corpus: Path, copies: int = 1) -> Iterator[dict[str, Any]]:
+    """Import lines: for each history and copy, its versions in order."""
+    for copy in range(copies):
+        for article, versions in histories(corpus):
+            for version in versions:
+                yield {
+                    "article_id": f"{article}-{copy}" if copies > 1 else article,
+                    "markdown": version["body"],
+                    "title": version.get("title"),
+                    "published_at": datetime.fromtimestamp(version["author_time"], UTC)
+                    .isoformat()
+                    .replace("+00:00", "Z"),
+                    "source_revision_id": version["commit"],
+                }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--copies", type=int, default=1)
+    args = parser.parse_args()
+    for line in lines(args.corpus, args.copies):
+        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
