@@ -18,11 +18,8 @@ from typing import Any
 
 
 def histories(corpus: Path) -> list[tuple[str, list[dict[str, Any]]]]:
-    out = []
-    for number, line in enumerate(corpus.open(encoding="utf-8")):
-        versions = json.loads(line)["versions"]
-        out.append((f"dg{number:03d}", versions))
-    return out
+    with corpus.open(encoding="utf-8") as posts:
+        return [(f"dg{k:03d}", json.loads(line)["versions"]) for k, line in enumerate(posts)]
 
 
 def lines(corpus: Path, copies: int = 1) -> Iterator[dict[str, Any]]:

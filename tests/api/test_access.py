@@ -30,7 +30,10 @@ READ_ROUTES = [
     ("POST", "/v1/diff/unified", "/v1/diff/unified"),
     ("POST", "/v1/diff/html", "/v1/diff/html"),
 ]
-WRITE_ROUTES = [("POST", "/v1/articles/{article_id}/revisions", "/v1/articles/a/revisions")]
+WRITE_ROUTES = [
+    ("POST", "/v1/articles/{article_id}/revisions", "/v1/articles/a/revisions"),
+    ("POST", "/v1/import", "/v1/import"),
+]
 OPEN_ROUTES = [("GET", "/healthz", "/healthz"), ("GET", "/readyz", "/readyz")]
 REFUSALS = {401, 403, 429}
 
@@ -51,6 +54,11 @@ def call(client: TestClient, method: str, path: str, secret: str | None):
     headers = {"Authorization": f"Bearer {secret}"} if secret else {}
     if method == "POST" and "/revisions" in path:
         return client.post(path, json={"text": "A paragraph of text."}, headers=headers)
+    if path == "/v1/import":
+        line = b'{"article_id": "a", "text": "A paragraph of text."}\n'
+        return client.post(
+            path, content=line, headers=headers | {"Content-Type": "application/x-ndjson"}
+        )
     if method == "POST":
         return client.post(path, json={"old": "a b", "new": "a c"}, headers=headers)
     return client.get(path, headers=headers)

@@ -1,0 +1,87 @@
+"""POST /v1/import: NDJSON streamed in, counted, failures by line, resumable by key."""
+
+import json
+from collections.abc import Iterator
+
+from fastapi.testclient import TestClient
+
+NDJSON = {"Content-Type": "application/x-ndjson"}
+A = "The storm reached the coast on Sunday night with winds of 120 km/h."
+B = "Thousands of homes lost power and schools will stay closed on Monday."
+
+
+def lines(*objects: object) -> bytes:
+    return b"".join(json.dumps(o).encode() + b"\n" for o in objects)
+
+
+def test_import_streams_lines_and_reports_each_failure(client: TestClient) -> None:
+    body = (
+        lines(
+            {"article_id": "storm", "text": A, "title": "Storm"},
+            {"article_id": "storm", "text": f"{A}\n\n{B}"},
+            {"article_id": "storm", "text": f"{A}\n\n{B}"},
+            {"article_id": "other", "html": f"<article><p>{B}</p></article>"},
+        )
+        + b"\n{oops\n"
+        + lines({"article_id": "storm", "txt": A})
+    )
+
+    def chunks() -> Iterator[bytes]:  # a streamed (chunked) body, cut mid-line
+        for start in range(0, len(body), 37):
+            yield body[start : start + 37]
+
+    answer = client.post("/v1/import", content=chunks(), headers=NDJSON)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert {k: result[k] for k in ("created", "unchanged", "skipped", "failed")} == {
+        "created": 3,
+        "unchanged": 1,
+        "skipped": 0,
+        "failed": 2,
+    }
+    assert [f["line"] for f in result["failures"]] == [6, 7]  # line 5 is blank
+    assert "not valid JSON" in result["failures"][0]["detail"]
+    assert "txt" in result["failures"][1]["detail"]
+    history = client.get("/v1/articles/storm/revisions").json()["items"]
+    assert [r["revision"] for r in history] == [1, 2]
+    assert history[1]["change"]["kinds"] == ["paragraph_added"]
+    assert client.get("/v1/articles/other").json()["latest_revision"] == 1
+
+
+def test_the_same_upload_again_with_its_key_skips_what_went_in(client: TestClient) -> None:
+    objects = [{"article_id": "k", "text": A + " " * k + f" Update {k}."} for k in range(6)]
+    key = NDJSON | {"Idempotency-Key": "backfill-2026-12"}
+    first = client.post("/v1/import", content=lines(*objects[:4]), headers=key)
+    assert first.json()["created"] == 4
+    again = client.post("/v1/import", content=lines(*objects), headers=key)
+    assert (again.json()["skipped"], again.json()["created"]) == (4, 2)
+    assert client.get("/v1/articles/k").json()["latest_revision"] == 6
+
+
+def test_import_refuses_other_media_types(client: TestClient) -> None:
+    answer = client.post("/v1/import", content=lines({"article_id": "x", "text": A}))
+    assert answer.status_code == 415
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "application/x-ndjson" in answer.json()["detail"]
+    assert client.get("/v1/articles/x").status_code == 404
+
+
+def test_an_empty_upload_imports_nothing(client: TestClient) -> None:
+    answer = client.post("/v1/import", content=b"\n\n", headers=NDJSON)
+    assert answer.json() == {
+        "created": 0,
+        "unchanged": 0,
+        "skipped": 0,
+        "failed": 0,
+        "failures": [],
+    }
+
+
+def test_a_line_over_the_body_limit_fails_alone(make_client) -> None:
+    client = make_client(MAX_BODY_BYTES=2000)
+    big = {"article_id": "big", "text": "word " * 1000}
+    body = lines({"article_id": "small", "text": A}, big, {"article_id": "small", "text": B})
+    result = client.post("/v1/import", content=body, headers=NDJSON).json()
+    assert (result["created"], result["failed"]) == (2, 1)
+    assert result["failures"][0]["line"] == 2
+    assert "MAX_BODY_BYTES" in result["failures"][0]["detail"]

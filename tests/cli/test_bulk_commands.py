@@ -1,0 +1,147 @@
+"""python -m app import and python -m app rebuild, against real databases."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from app.__main__ import main
+from app.db import create_db_engine, create_sessions
+from app.engine import ENGINE_VERSION
+from app.models import Article, Change, ChangeKind, Revision
+from scripts.corpus_ndjson import lines as corpus_lines
+from tests.conftest import CORPUS_DIR, shared_file
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    """Two copies of every corpus history, copies interleaved: ~1,000 lines."""
+    corpus = shared_file(CORPUS_DIR / "digitalgov-news.jsonl", "CORPUS_DIR")
+    path = tmp_path / "archive.ndjson"
+    with path.open("w", encoding="utf-8") as out:
+        for line in corpus_lines(corpus, copies=2):
+            out.write(json.dumps(line) + "\n")
+    return path
+
+
+def stored(url: str) -> dict[str, list[str | None]]:
+    """Per article, the source revision ids of its revisions in revision order."""
+    engine = create_db_engine(url)
+    try:
+        with create_sessions(engine).read() as session:
+            rows = session.execute(
+                select(Article.external_id, Revision.revision_no, Revision.source_revision_id)
+                .join(Revision, Revision.article_id == Article.id)
+                .order_by(Article.external_id, Revision.revision_no)
+            ).all()
+    finally:
+        engine.dispose()
+    out: dict[str, list[str | None]] = {}
+    for article, number, source in rows:
+        assert number == len(out.get(article, [])) + 1  # no gaps, no duplicates
+        out.setdefault(article, []).append(source)
+    return out
+
+
+def test_import_in_two_processes_then_again(archive: Path, own_database_url: str) -> None:
+    command = [sys.executable, "-m", "app", "import", str(archive), "--jobs", "2"]
+    first = subprocess.run(
+        [*command, "--database-url", own_database_url], capture_output=True, text=True
+    )
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""  # no progress bar when not on a terminal
+    created = int(first.stdout.split(" revisions created")[0].split()[-1].replace(",", ""))
+    kept = stored(own_database_url)
+    assert sum(len(v) for v in kept.values()) == created > 500
+    # Each article's revisions are in file order: its stored sources are a subsequence.
+    order: dict[str, list[str]] = {}
+    for line in archive.read_text(encoding="utf-8").splitlines():
+        data = json.loads(line)
+        order.setdefault(data["article_id"], []).append(data["source_revision_id"])
+    for article, sources in kept.items():
+        positions = [order[article].index(s) for s in sources]
+        assert positions == sorted(positions), article
+    again = subprocess.run(
+        [*command, "--database-url", own_database_url], capture_output=True, text=True
+    )
+    assert again.returncode == 0, again.stderr
+    lines = len(order and archive.read_text(encoding="utf-8").splitlines())
+    assert f"0 revisions created, 0 unchanged, {lines:,} skipped" in again.stdout
+    assert stored(own_database_url) == kept
+
+
+def test_bad_lines_are_listed_and_exit_1(
+    tmp_path: Path, own_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "mixed.ndjson"
+    path.write_text(
+        '{"article_id": "a", "text": "One."}\n{"article_id": "a"}\n\n'
+        '{"article_id": "a", "text": "One. Two."}\n',
+        encoding="utf-8",
+    )
+    code = main(["import", str(path), "--database-url", own_database_url])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert (
+        "2 revisions created, 0 unchanged, 0 skipped (applied by an earlier run), 1 failed" in out
+    )
+    assert "line 2: body: Value error, send exactly one of 'text', 'html' or 'markdown'" in out
+
+
+def test_import_of_a_missing_file_or_database_is_trouble(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(tmp_path / "none.ndjson")]) == 2
+    path = tmp_path / "one.ndjson"
+    path.write_text('{"article_id": "a", "text": "One."}\n', encoding="utf-8")
+    unmigrated = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert main(["import", str(path), "--database-url", unmigrated]) == 2
+    assert "is it migrated?" in capsys.readouterr().err
+
+
+def test_rebuild_recomputes_records_of_older_engines(
+    archive: Path, own_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(archive), "--database-url", own_database_url]) == 0
+    engine = create_db_engine(own_database_url)
+    sessions = create_sessions(engine)
+    with sessions.write() as session:
+        change = session.scalars(
+            select(Change).where(Change.kinds.is_not(None)).order_by(Change.id).limit(1)
+        ).one()
+        truth = (list(change.kinds), change.significance, change.record)
+        # As an older engine might have left it: other kinds, significance, kind rows.
+        session.execute(update(Change).values(engine_version="0"))
+        change.kinds, change.significance = ["title_changed"], 0.01
+        session.execute(
+            ChangeKind.__table__.delete().where(ChangeKind.change_id == change.id)  # type: ignore[attr-defined]
+        )
+        session.add(
+            ChangeKind(change_id=change.id, kind="title_changed", received_at=change.received_at)
+        )
+        session.commit()
+        changed_id = change.id
+    capsys.readouterr()
+    assert main(["rebuild", "--jobs", "2", "--database-url", own_database_url]) == 0
+    out = capsys.readouterr().out
+    assert "Rebuilt 80 articles" in out
+    assert "1 with other kinds or significance now" in out
+    with sessions.read() as session:
+        fixed = session.get(Change, changed_id)
+        assert fixed is not None
+        assert (fixed.kinds, fixed.significance, fixed.record) == truth
+        assert fixed.engine_version == ENGINE_VERSION
+        rows = session.scalars(
+            select(ChangeKind.kind)
+            .where(ChangeKind.change_id == changed_id)
+            .order_by(ChangeKind.kind)
+        ).all()
+        assert list(rows) == sorted(truth[0])
+        stale = session.scalar(select(Change.id).where(Change.engine_version != ENGINE_VERSION))
+        assert stale is None
+    engine.dispose()
+    assert main(["rebuild", "--database-url", own_database_url]) == 0
+    assert "Rebuilt 0 articles" in capsys.readouterr().out
