@@ -13,7 +13,7 @@ interruption skips exactly the lines already stored.
 """
 
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -157,25 +157,27 @@ def _previous_with_sha(session: Session, state: _ArticleState, sha256: str) -> i
 
 
 def apply(
-    session: Session, items: Iterable[ImportItem], *, run: str | None, clock: Callable[[], datetime]
+    session: Session, items: Sequence[ImportItem], *, run: str | None, clock: Callable[[], datetime]
 ) -> ImportReport:
-    """Apply lines in order in `session` (the caller commits); their counts."""
+    """Apply lines in order in `session` (the caller commits); their counts.
+
+    The batch's articles are locked first, in one global order (by CMS id), so two
+    imports sharing articles never deadlock; a single ingest locks only one.
+    """
     report = ImportReport()
     states: dict[str, _ArticleState] = {}
+    for article_id in sorted({item.article_id for item in items}):
+        row = storage.lock_article(session, article_id, clock())
+        latest = (
+            storage.get_revision(session, row.id, row.latest_revision_no)
+            if row.latest_revision_no
+            else None
+        )
+        done = storage.import_cursor(session, run, row.id) if run else 0
+        states[article_id] = _ArticleState(row, Head.of(latest) if latest else None, done)
     rows = []
     for item in items:
-        state = states.get(item.article_id)
-        if state is None:
-            row = storage.lock_article(session, item.article_id, clock())
-            latest = (
-                storage.get_revision(session, row.id, row.latest_revision_no)
-                if row.latest_revision_no
-                else None
-            )
-            done = storage.import_cursor(session, run, row.id) if run else 0
-            state = states[item.article_id] = _ArticleState(
-                row, Head.of(latest) if latest else None, done
-            )
+        state = states[item.article_id]
         if item.line <= state.done:
             report.skipped += 1
             continue

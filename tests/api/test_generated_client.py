@@ -1,6 +1,7 @@
 """A client generated from openapi.yaml by openapi-python-client works against the server."""
 
 import importlib
+import io
 import os
 import subprocess
 import sys
@@ -26,6 +27,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "none",
             "--output-path",
             str(tmp_path / "article_diff_client"),
+            "--config",
+            str(ROOT / "openapi-client.yaml"),
         ],
         capture_output=True,
         text=True,
@@ -45,6 +48,8 @@ def test_generated_client_publishes_text_and_reads_problems(server: str, generat
         create = importlib.import_module("article_diff_client.api.articles.create_revision")
         get_article = importlib.import_module("article_diff_client.api.articles.get_article")
         unified = importlib.import_module("article_diff_client.api.diffs.get_diff_unified")
+        backfill = importlib.import_module("article_diff_client.api.import_.import_revisions")
+        types = importlib.import_module("article_diff_client.types")
         models = importlib.import_module("article_diff_client.models")
     finally:
         sys.path.remove(str(tmp_path))
@@ -61,6 +66,13 @@ def test_generated_client_publishes_text_and_reads_problems(server: str, generat
         assert isinstance(problem, models.Problem)
         assert (problem.status, problem.code) == (404, "not_found")
         assert "nope" in problem.detail
+
+        lines = b'{"article_id": "gen-bulk", "text": "One."}\n{"article_id": "gen-bulk"}\n'
+        report = backfill.sync(
+            client=client, body=types.File(payload=io.BytesIO(lines), file_name="a.ndjson")
+        )
+        assert isinstance(report, models.ImportResult), report
+        assert (report.created, report.failed, report.failures[0].line) == (1, 1, 2)
 
         text = unified.sync(client=client, article_id="gen")
         assert isinstance(text, str)

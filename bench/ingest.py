@@ -1,0 +1,150 @@
+"""Bulk import speed against its anchor, side by side in one run (issue 12).
+
+Real corpus histories as plain text (about 6 KB a revision), replicated under
+distinct article ids, imported with everything computed (blocks, provenance,
+change records) through services.bulk, as `python -m app import` does; the
+anchor is PostgreSQL's raw `COPY` of the same texts into a bare table with a
+primary key. Each runs in a fresh database of its own, dropped afterwards.
+PostgreSQL comes from BENCH_DATABASE_URL (default: the local server).
+"""
+
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from app.db import create_db_engine, create_sessions
+from app.services.bulk import BATCH_LINES, Importer
+from app.services.content import ContentLimits
+from scripts.corpus_ndjson import lines as corpus_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+COPIES = 10  # ~2,800 revisions
+# (goal on revisions/s, goal on the ratio to raw COPY)
+GOALS = {"import-postgresql": (1000.0, 0.15)}
+
+
+@contextmanager
+def _database(url: str) -> Iterator[str]:
+    """A fresh, migrated database on the server of `url` (a file for SQLite)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            own = f"sqlite:///{folder}/bench.db"
+            _migrate(own)
+            yield own
+        return
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    own = make_url(url).set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(own)
+        yield own
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _migrate(url: str) -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+def _import(url: str, raw: list[bytes]) -> tuple[float, int]:
+    """Seconds to import the lines in batches, and revisions created."""
+    engine = create_db_engine(url)
+    importer = Importer(create_sessions(engine))
+    limits = ContentLimits()
+    start = time.perf_counter()
+    for begin in range(0, len(raw), BATCH_LINES):
+        batch = [(begin + k + 1, line) for k, line in enumerate(raw[begin : begin + BATCH_LINES])]
+        importer.take(batch, limits=limits, max_json_depth=32, max_line_bytes=5 << 20)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    assert importer.report.failed == 0, importer.report.failures[:3]
+    return elapsed, importer.report.created
+
+
+def _copy(url: str, rows: list[dict[str, Any]]) -> float:
+    """Seconds for a raw COPY of the same texts into a bare table with a primary key."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("CREATE TABLE bare (id bigserial PRIMARY KEY, article text, body text)")
+        start = time.perf_counter()
+        with conn.cursor().copy("COPY bare (article, body) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((row["article_id"], row["text"]))
+        conn.commit()
+        return time.perf_counter() - start
+
+
+def run(corpus: Path) -> tuple[bool, dict[str, Any]]:
+    """Print the import table; (every goal met, the figures)."""
+    # Versions whose text repeats the one before (front-matter edits) are left out:
+    # every line is a revision to store, as a CMS sends them.
+    rows: list[dict[str, Any]] = []
+    last: dict[str, str] = {}
+    for row in corpus_lines(corpus, copies=COPIES, text=True):
+        if last.get(row["article_id"]) != row["text"]:
+            rows.append(row)
+            last[row["article_id"]] = row["text"]
+    raw = [json.dumps(row).encode() for row in rows]
+    figures: dict[str, Any] = {}
+    header = f"{'import':<20}{'revisions':>10}{'s':>8}{'rev/s':>9}{'COPY rows/s':>13}"
+    print(f"\n{header}{'ratio':>8}  goals")
+    all_met = True
+    postgres = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    for name, url in (("import-sqlite", "sqlite://"), ("import-postgresql", postgres)):
+        try:
+            with _database(url) as own:
+                elapsed, created = _import(own, raw)
+                copy = _copy(own, rows) if name.endswith("postgresql") else None
+        except (OperationalError, psycopg.OperationalError) as exc:  # no server: say so
+            print(f"{name:<20}unavailable: {exc.__class__.__name__}")
+            continue
+        rate = created / elapsed
+        copy_rate = len(rows) / copy if copy else None
+        ratio = rate / copy_rate if copy_rate else None
+        goals = []
+        rate_goal, ratio_goal = GOALS.get(name, (None, None))
+        if rate_goal is not None:
+            met = rate >= rate_goal
+            all_met &= met
+            goals.append(f"≥{rate_goal:g} rev/s {'ok' if met else 'MISSED'}")
+        if ratio_goal is not None and ratio is not None:
+            met = ratio >= ratio_goal
+            all_met &= met
+            goals.append(f"≥{ratio_goal:g}×COPY {'ok' if met else 'MISSED'}")
+        copy_text = f"{copy_rate:>13,.0f}" if copy_rate else f"{'':>13}"
+        ratio_text = f"{ratio:>8.3f}" if ratio else f"{'':>8}"
+        print(
+            f"{name:<20}{created:>10,}{elapsed:>8.1f}{rate:>9,.0f}{copy_text}{ratio_text}"
+            f"  {', '.join(goals)}"
+        )
+        figures[name] = {
+            "lines": len(rows),
+            "revisions": created,
+            "seconds": round(elapsed, 2),
+            "revisions_per_s": round(rate, 1),
+            "copy_rows_per_s": round(copy_rate, 1) if copy_rate else None,
+            "ratio_to_copy": round(ratio, 4) if ratio else None,
+        }
+    print(f"lines: {len(rows):,} corpus revisions as text ({COPIES} copies of each history)")
+    return all_met, figures
