@@ -170,6 +170,17 @@ def list_articles(
     return session.scalars(query.limit(limit)).all()
 
 
+# A listing of revisions shows their numbers, times and change records, never
+# their texts, blocks or bodies: those stay in the database.
+_REVISION_BODY_DEFERRED = (
+    defer(Revision.text),
+    defer(Revision.blocks),
+    defer(Revision.provenance),
+    defer(Revision.original_body),
+    defer(Revision.meta),
+)
+
+
 def list_revisions(
     session: Session, article_id: int, after_no: int, limit: int
 ) -> Sequence[tuple[Revision, Change | None]]:
@@ -179,6 +190,7 @@ def list_revisions(
         .where(Revision.article_id == article_id, Revision.revision_no > after_no)
         .order_by(Revision.revision_no)
         .limit(limit)
+        .options(*_REVISION_BODY_DEFERRED)
     )
     return [(r, c) for r, c in session.execute(query).all()]
 

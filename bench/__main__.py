@@ -21,8 +21,10 @@ and those ratios understate the engine's lead.
 
 Then the hard-text table (bench/hard.py) and the bulk import table
 (bench/ingest.py: revisions/s with everything computed, against a raw COPY),
-whose figures also go to bench/latest.json. `--no-hard`, `--no-ingest` leave
-those out.
+and the server table (bench/server.py: single ingest against a bare insert,
+reads by p99, on a real uvicorn over SQLite and PostgreSQL); the figures of the
+last two also go to bench/latest.json. `--no-hard`, `--no-ingest`,
+`--no-server` leave those out.
 """
 
 import itertools
@@ -38,7 +40,7 @@ from pathlib import Path
 from diff_match_patch import diff_match_patch
 
 from app.engine import compare, parse_text
-from bench import hard, ingest
+from bench import hard, ingest, server
 from bench.timing import median_ms, plain_dmp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,17 +161,16 @@ def main() -> int:
     print("* plain diff-match-patch stopped at its 1 s deadline (Diff_Timeout) with a coarse diff")
     if "--no-hard" not in sys.argv:
         failed |= not hard.run(pool, pairs["1MB-unrelated"])
+    results: dict[str, object] = {"date": datetime.now(UTC).isoformat(timespec="seconds")}
     if "--no-ingest" not in sys.argv:
-        met, figures = ingest.run(CORPUS)
+        met, results["import"] = ingest.run(CORPUS)
         failed |= not met
-        RESULTS.write_text(
-            json.dumps(
-                {"date": datetime.now(UTC).isoformat(timespec="seconds"), "import": figures},
-                indent=2,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+    if "--no-server" not in sys.argv:
+        texts = [t for pair in real for t in pair if 3_000 < len(t) < 8_000][:200]
+        met, results["server"] = server.run(texts)
+        failed |= not met
+    if len(results) > 1:
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(f"figures written to {RESULTS.relative_to(Path.cwd())}")
     return 1 if failed and "--strict" in sys.argv else 0
 
