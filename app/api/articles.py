@@ -118,11 +118,11 @@ def get_article(article_id: ArticleId, session: SessionDep) -> ArticleRead:
 )
 def list_revisions(
     article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: NumberCursor = None
-) -> Page[RevisionSummary]:
+) -> Response:
     """An article's revisions, oldest first."""
     article = articles.require_article(session, article_id)
     rows, next_cursor = articles.list_revisions(session, article, limit=limit, cursor=cursor)
-    return Page(items=[views.revision_summary(r, c) for r, c in rows], next_cursor=next_cursor)
+    return views.revision_page(rows, next_cursor)
 
 
 @router.get(
@@ -162,15 +162,11 @@ def get_revision(
 )
 def get_history(
     article_id: ArticleId, session: SessionDep, limit: Limit = 50, cursor: NumberCursor = None
-) -> History:
+) -> Response:
     """Every revision with its stored change record, oldest first, paginated."""
     article = articles.require_article(session, article_id)
     rows, next_cursor = articles.list_revisions(session, article, limit=limit, cursor=cursor)
-    return History(
-        article_id=article.external_id,
-        items=[views.revision_summary(r, c) for r, c in rows],
-        next_cursor=next_cursor,
-    )
+    return views.revision_page(rows, next_cursor, article_id=article.external_id)
 
 
 @router.get(

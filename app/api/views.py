@@ -1,7 +1,13 @@
 """Rows and engine records to wire schemas."""
 
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+from fastapi import Response
 from fastapi.responses import JSONResponse
 
+from app.engine import Summary
 from app.models import Article, Change, Revision
 from app.schemas import (
     ArticleRead,
@@ -123,3 +129,46 @@ def feed_item(change: Change, article_id: str) -> FeedItem:
         title_changed=_title_change(change),
         revert_of=record.revert_of,
     )
+
+
+_NO_COUNTS = asdict(Summary())
+
+
+def _change_json(from_revision: int | None, record: dict[str, Any]) -> dict[str, Any]:
+    """ChangeRead's shape straight from a stored record's JSON (ChangeRecord.to_json),
+    without building the record: what a long history is made of."""
+    return {
+        "from_revision": from_revision,
+        "summary": {**_NO_COUNTS, **record["summary"]},  # older records: fewer counts
+        "kinds": record["kinds"],
+        "significance": record["significance"],
+        "sections_added": record["sections_added"],
+        "sections_removed": record["sections_removed"],
+        "headings": record["headings"],
+        "edit_classes": record["edit_classes"],
+        "title_changed": record.get("title_changed"),
+        "revert_of": record.get("revert_of"),
+    }
+
+
+def revision_page(rows: list[Any], next_cursor: str | None, **extra: Any) -> Response:
+    """A page of RevisionSummary items (a Page or a History), serialized directly."""
+    items = [
+        {
+            "revision": row.revision_no,
+            "content_sha256": row.content_sha256,
+            "received_at": row.received_at,
+            "published_at": row.published_at,
+            "title": row.title,
+            "source_revision_id": row.source_revision_id,
+            "revert_of": row.revert_of,
+            "change": None
+            if row.record is None
+            else _change_json(row.from_revision_no, orjson.loads(row.record)),
+        }
+        for row in rows
+    ]
+    # OPT_UTC_Z writes times as the schemas do: 2026-05-01T12:00:00.123456Z.
+    page = {**extra, "items": items, "next_cursor": next_cursor}
+    body = orjson.dumps(page, option=orjson.OPT_UTC_Z)
+    return Response(body, media_type="application/json")

@@ -4,6 +4,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -64,12 +65,13 @@ def list_articles(
 
 def list_revisions(
     session: Session, article: Article, *, limit: int, cursor: str | None
-) -> tuple[list[tuple[Revision, Change | None]], str | None]:
+) -> tuple[list[Any], str | None]:
+    """A page of revision rows (see storage.list_revisions) and the next cursor."""
     after = decode_number_cursor(cursor)
     rows = list(storage.list_revisions(session, article.id, after, limit + 1))
     page = rows[:limit]
     more = len(rows) > limit
-    return page, encode_number_cursor(page[-1][0].revision_no) if more else None
+    return page, encode_number_cursor(page[-1].revision_no) if more else None
 
 
 def original_body(revision: Revision) -> bytes:

@@ -53,7 +53,7 @@ def test_revisions_paginate_by_cursor(session: Session) -> None:
     cursor = None
     while True:
         rows, cursor = articles.list_revisions(session, article, limit=2, cursor=cursor)
-        seen += [r.revision_no for r, _ in rows]
+        seen += [row.revision_no for row in rows]
         if cursor is None:
             break
     assert seen == [1, 2, 3, 4, 5]
