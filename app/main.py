@@ -5,6 +5,7 @@ database engine and the routers, and its lifespan runs the housekeeping task.
 """
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -81,6 +82,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             " or ".join(open_to),
         )
     await _housekeeping(app)  # at start-up, before the first request
+    # Everything loaded so far (modules, the app, the OpenAPI document) lives as long
+    # as the process: out of the collector's sight, a full collection scans only what
+    # requests allocate. It was ~80 ms every twenty 500-revision histories before.
+    gc.freeze()
     task = asyncio.create_task(_every_interval(app))
     try:
         yield

@@ -166,8 +166,7 @@ def main() -> int:
         met, results["import"] = ingest.run(CORPUS)
         failed |= not met
     if "--no-server" not in sys.argv:
-        texts = [t for pair in real for t in pair if 3_000 < len(t) < 8_000][:200]
-        met, results["server"] = server.run(texts)
+        met, results["server"] = server.run(ingest.histories(CORPUS))
         failed |= not met
     if len(results) > 1:
         RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

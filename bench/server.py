@@ -1,6 +1,7 @@
 """Requests against a real server (uvicorn, one worker), side by side in one run:
 single ingest against a bare insert of the same body, serial and with 8
-concurrent clients; reads (a stored diff, a revision, a 500-revision history)
+concurrent clients, each article getting the successive versions of a real
+corpus history (as text, about 6 KB); reads (a stored diff, a revision, a 500-revision history)
 by p99 net of the client's own overhead (the p99 of a no-op route through the
 same client). SQLite and PostgreSQL, each in a fresh database.
 """
@@ -104,15 +105,28 @@ def _row(name: str, rate: str, p50: str, p99: str, anchor: str, ratio: str, goal
     print(f"{name:<30}{rate:>9}{p50:>9}{p99:>9}{anchor:>10}{ratio:>8}  {goal}")
 
 
-def _ingest(base: str, texts: list[str], backend: str, clients: int) -> dict[str, Any]:
+def _version(histories: list[list[str]], article: int, number: int) -> str:
+    """The number-th revision of an article following a real corpus history; past its
+    end, the last version with a line added each time."""
+    versions = histories[article % len(histories)]
+    if number < len(versions):
+        return versions[number]
+    return f"{versions[-1]}\n\nUpdate {number - len(versions) + 1}."
+
+
+def _ingest(base: str, histories: list[list[str]], backend: str, clients: int) -> dict[str, Any]:
     count = 200 * clients if clients > 1 else 300
+    articles = 50
+
+    def body(k: int) -> str:
+        return _version(histories, k % articles, k // articles)
 
     def bare(client: httpx.Client, k: int) -> httpx.Response:
-        return client.post("/bench/bare", content=texts[k % len(texts)], headers=TEXT)
+        return client.post("/bench/bare", content=body(k), headers=TEXT)
 
     def ingest(client: httpx.Client, k: int) -> httpx.Response:
-        path = f"/v1/articles/{backend}-{clients}-{k % 50}/revisions"
-        return client.post(path, content=texts[k % len(texts)], headers=TEXT)
+        path = f"/v1/articles/{backend}-{clients}-{k % articles}/revisions"
+        return client.post(path, content=body(k), headers=TEXT)
 
     bare_rate, _ = _timed(bare, count, clients, base)
     rate, ms = _timed(ingest, count, clients, base)
@@ -125,12 +139,12 @@ def _ingest(base: str, texts: list[str], backend: str, clients: int) -> dict[str
     }
 
 
-def _reads(base: str, texts: list[str], backend: str) -> dict[str, float]:
+def _reads(base: str, histories: list[list[str]], backend: str) -> dict[str, float]:
     """p99 (ms) of each read, and of the no-op route (the client's own overhead)."""
     article = f"{backend}-history"
     with httpx.Client(base_url=base, timeout=60) as client:
         for k in range(500):
-            text = f"{texts[k % len(texts)]}\n\nRevision {k}."
+            text = _version(histories, 0, k)
             client.post(f"/v1/articles/{article}/revisions", content=text, headers=TEXT)
     reads = {
         "noop": "/bench/noop",
@@ -149,7 +163,7 @@ def _reads(base: str, texts: list[str], backend: str) -> dict[str, float]:
     return out
 
 
-def run(texts: list[str]) -> tuple[bool, dict[str, Any]]:
+def run(histories: list[list[str]]) -> tuple[bool, dict[str, Any]]:
     """Print the server table; (every goal met, the figures)."""
     postgres = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     figures: dict[str, Any] = {}
@@ -160,7 +174,7 @@ def run(texts: list[str]) -> tuple[bool, dict[str, Any]]:
         with _database(url) as own, serve(own) as base:
             for clients in (1, CLIENTS):
                 name = f"ingest {backend} x{clients}"
-                got = figures[name] = _ingest(base, texts, backend, clients)
+                got = figures[name] = _ingest(base, histories, backend, clients)
                 met = got["ratio"] >= INGEST_GOAL
                 all_met &= met
                 _row(
@@ -172,7 +186,7 @@ def run(texts: list[str]) -> tuple[bool, dict[str, Any]]:
                     f"{got['ratio']:.2f}",
                     f"≥{INGEST_GOAL}× bare {'ok' if met else 'MISSED'}",
                 )
-            p99 = _reads(base, texts, backend)
+            p99 = _reads(base, histories, backend)
             for read, goal in READ_GOALS.items():
                 net = p99[read] - p99["noop"]
                 met = net < goal
