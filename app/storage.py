@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, exists, func, or_, select, text, update
+from sqlalchemy import Text, and_, cast, delete, exists, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
@@ -22,14 +22,20 @@ def get_article(session: Session, external_id: str) -> Article | None:
 
 
 def lock_article(session: Session, external_id: str, now: datetime) -> Article:
-    """The article row, created on first sight, locked for the rest of the transaction."""
-    session.execute(
-        _insert(session, Article)
-        .values(external_id=external_id, latest_revision_no=0, created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["external_id"])
+    """The article row, created on first sight, locked for the rest of the transaction.
+
+    One statement: an upsert whose no-op update takes the row lock (as SELECT … FOR
+    UPDATE would) and returns the row.
+    """
+    statement = _insert(session, Article).values(
+        external_id=external_id, latest_revision_no=0, created_at=now, updated_at=now
     )
-    query = select(Article).where(Article.external_id == external_id).with_for_update()
-    return session.scalars(query.execution_options(populate_existing=True)).one()
+    statement = statement.on_conflict_do_update(
+        index_elements=["external_id"], set_={"external_id": statement.excluded.external_id}
+    ).returning(Article)
+    query = select(Article).from_statement(statement)
+    article: Article = session.scalars(query.execution_options(populate_existing=True)).one()
+    return article
 
 
 def get_revision(session: Session, article_id: int, revision_no: int) -> Revision | None:
@@ -40,16 +46,24 @@ def get_revision(session: Session, article_id: int, revision_no: int) -> Revisio
     ).first()
 
 
-def latest_revision_with_sha(
-    session: Session, article_id: int, sha256: str, before: int
-) -> int | None:
-    return session.scalar(
-        select(func.max(Revision.revision_no)).where(
+def head_and_namesakes(
+    session: Session, article_id: int, latest_no: int, sha256: str
+) -> tuple[Revision | None, list[int]]:
+    """In one query: revision `latest_no`, and the numbers of the revisions before it
+    whose text has this hash (newest last)."""
+    rows = session.scalars(
+        select(Revision)
+        .where(
             Revision.article_id == article_id,
-            Revision.content_sha256 == sha256,
-            Revision.revision_no < before,
+            or_(Revision.revision_no == latest_no, Revision.content_sha256 == sha256),
         )
-    )
+        .order_by(Revision.revision_no)
+    ).all()
+    head = next((r for r in rows if r.revision_no == latest_no), None)
+    namesakes = [
+        r.revision_no for r in rows if r.content_sha256 == sha256 and r.revision_no < latest_no
+    ]
+    return head, namesakes
 
 
 def revision_numbers_by_sha(session: Session, article_id: int) -> dict[str, list[int]]:

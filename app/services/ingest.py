@@ -201,19 +201,15 @@ def ingest_revision(
     check_revision(new, limits)
     doc = parse_revision(new, limits)
     article = storage.lock_article(session, article_id, now)
-    latest = (
-        storage.get_revision(session, article.id, article.latest_revision_no)
+    latest, namesakes = (
+        storage.head_and_namesakes(session, article.id, article.latest_revision_no, doc.sha256)
         if article.latest_revision_no
-        else None
+        else (None, [])
     )
     head = Head.of(latest) if latest is not None else None
     if latest is not None and repeats(head, doc, new):
         return IngestOutcome(article_id, latest, storage.get_change(session, latest.id), False)
-    revert_of = (
-        storage.latest_revision_with_sha(session, article.id, doc.sha256, before=head.revision_no)
-        if head is not None
-        else None
-    )
+    revert_of = namesakes[-1] if namesakes else None
     revision, change = next_revision(article, head, doc, new, now, revert_of)
     storage.add_revisions(session, [(revision, change)])
     return IngestOutcome(article_id, revision, change, created=True)
