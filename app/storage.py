@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, exists, or_, select, text, update
+from sqlalchemy import Text, and_, cast, delete, exists, insert, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
@@ -150,26 +150,45 @@ def add(session: Session, *rows: Base) -> None:
     session.flush()
 
 
+def _values(row: Base) -> dict[str, Any]:
+    """An ORM object's column values by attribute name, its id left out."""
+    return {a.key: getattr(row, a.key) for a in inspect(type(row)).column_attrs if a.key != "id"}
+
+
 def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None]]) -> None:
-    """Insert revisions with their change records (and kind rows), a statement per table."""
-    session.add_all([revision for revision, _ in rows])
-    session.flush()
+    """Insert revisions with their change records and kind rows: one statement per table,
+    whatever the number of rows (bulk INSERT … RETURNING id, no unit of work). The
+    objects stay outside the session, their ids set from what the database returned."""
+    session.flush()  # the articles' new numbers first: later reads see them
+    if not rows:
+        return
+    revisions = [revision for revision, _ in rows]
+    ids = session.scalars(
+        insert(Revision).returning(Revision.id, sort_by_parameter_order=True),
+        [_values(r) for r in revisions],
+    ).all()
+    for revision, ident in zip(revisions, ids, strict=True):
+        revision.id = ident
     changes = []
     for revision, change in rows:
         if change is not None:
             change.revision_id = revision.id
             changes.append(change)
-    if changes:
-        session.add_all(changes)
-        session.flush()
-        session.add_all(
-            [
-                ChangeKind(change_id=c.id, kind=kind, received_at=c.received_at)
-                for c in changes
-                for kind in c.kinds
-            ]
-        )
-        session.flush()
+    if not changes:
+        return
+    ids = session.scalars(
+        insert(Change).returning(Change.id, sort_by_parameter_order=True),
+        [_values(c) for c in changes],
+    ).all()
+    for change, ident in zip(changes, ids, strict=True):
+        change.id = ident
+    kinds = [
+        {"change_id": c.id, "kind": kind, "received_at": c.received_at}
+        for c in changes
+        for kind in c.kinds
+    ]
+    if kinds:
+        session.execute(insert(ChangeKind), kinds)
 
 
 def list_articles(
