@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
-from app.engine._dmp import word_diff
+from app.engine._dmp import Segment, word_diff
 from app.engine.blocks import Kind, count_words, family
 from app.engine.diff import Diff, HeadingChanges, Summary
 
@@ -197,9 +197,11 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _is_typo(old: str, new: str) -> bool:
-    """At most three changed words, each a near-identical single word (≤ 2 edits)."""
-    segments = word_diff(old, new)
+def _is_typo(old: str, new: str, segments: Sequence[Segment] | None = None) -> bool:
+    """At most three changed words, each a near-identical single word (≤ 2 edits).
+    `segments`: the word diff of old and new, when the caller has it already."""
+    if segments is None:
+        segments = word_diff(old, new)
     changes: list[tuple[str, str]] = []
     k = 0
     while k < len(segments):
@@ -226,8 +228,11 @@ def _is_typo(old: str, new: str) -> bool:
     return True
 
 
-def classify_edit(old: str, new: str) -> frozenset[EditClass]:
-    """Edit classes of one block edited from `old` to `new`.
+def classify_edit(
+    old: str, new: str, segments: Sequence[Segment] | None = None
+) -> frozenset[EditClass]:
+    """Edit classes of one block edited from `old` to `new` (`segments`: their word
+    diff, when the caller has it; else it is computed).
 
     >>> sorted(classify_edit("A $60-billion deal.", "A $70-billion deal."))
     ['numbers_changed']
@@ -247,7 +252,7 @@ def classify_edit(old: str, new: str) -> frozenset[EditClass]:
         "#", _cosmetic_key(new)
     ):
         pass  # the numbers are the only change
-    elif _is_typo(old, new):
+    elif _is_typo(old, new, segments):
         classes.add("typo")
     else:
         classes.add("wording")
@@ -294,7 +299,8 @@ def change_record(
         if e.op in ("modify", "move") and e.old_text != e.new_text and e.new_index is not None:
             if family(e.kind) == "boilerplate":
                 continue
-            classes = classify_edit(e.old_text or "", e.new_text or "")
+            words = e.inline if diff.granularity == "word" else None  # reused, not redone
+            classes = classify_edit(e.old_text or "", e.new_text or "", words)
             edit_classes |= classes
             block_classes.append(
                 BlockEditClasses(e.new_index, tuple(sorted(classes, key=EDIT_CLASSES.index)))

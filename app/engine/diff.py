@@ -148,6 +148,7 @@ class Diff:
     headings: HeadingChanges
     # Why the engine did less than its best (work budget reached); empty when it did not.
     degraded: tuple[str, ...] = ()
+    granularity: Granularity = "word"  # of the entries' inline segments
 
     def to_dict(self, context: int | None = None) -> dict[str, Any]:
         """The canonical JSON form (what the API and `python -m app diff --format json` emit)."""
@@ -391,7 +392,14 @@ def compare(
         pairs, inline, old_blocks, new_blocks, old_words, new_words
     )
     return Diff(
-        old_blocks, new_blocks, tuple(entries), tuple(sections), summary, headings, degraded
+        old_blocks,
+        new_blocks,
+        tuple(entries),
+        tuple(sections),
+        summary,
+        headings,
+        degraded,
+        granularity,
     )
 
 
