@@ -1,6 +1,7 @@
 """All SQL lives here. Functions take a session and never commit."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,21 +22,54 @@ def get_article(session: Session, external_id: str) -> Article | None:
     return session.scalars(select(Article).where(Article.external_id == external_id)).first()
 
 
-def lock_article(session: Session, external_id: str, now: datetime) -> Article:
+@dataclass(slots=True)
+class LockedArticle:
+    """An article row locked for the transaction, as ingest advances it (plain data: no
+    unit of work; `save_article` writes the new number, title and url)."""
+
+    id: int
+    external_id: str
+    latest_revision_no: int
+    title: str | None
+    url: str | None
+    updated_at: datetime
+
+
+def lock_article(session: Session, external_id: str, now: datetime) -> LockedArticle:
     """The article row, created on first sight, locked for the rest of the transaction.
 
     One statement: an upsert whose no-op update takes the row lock (as SELECT … FOR
     UPDATE would) and returns the row.
     """
-    statement = _insert(session, Article).values(
+    table = Base.metadata.tables["article"]
+    statement = _insert(session, table).values(
         external_id=external_id, latest_revision_no=0, created_at=now, updated_at=now
     )
     statement = statement.on_conflict_do_update(
         index_elements=["external_id"], set_={"external_id": statement.excluded.external_id}
-    ).returning(Article)
-    query = select(Article).from_statement(statement)
-    article: Article = session.scalars(query.execution_options(populate_existing=True)).one()
-    return article
+    ).returning(
+        table.c.id,
+        table.c.external_id,
+        table.c.latest_revision_no,
+        table.c.title,
+        table.c.url,
+        table.c.updated_at,
+    )
+    return LockedArticle(*session.execute(statement).one())
+
+
+def save_article(session: Session, article: LockedArticle) -> None:
+    """Write back what ingest advanced: the latest number, title, url and activity time."""
+    session.execute(
+        update(Base.metadata.tables["article"])
+        .where(Base.metadata.tables["article"].c.id == article.id)
+        .values(
+            latest_revision_no=article.latest_revision_no,
+            title=article.title,
+            url=article.url,
+            updated_at=article.updated_at,
+        )
+    )
 
 
 def get_revision(session: Session, article_id: int, revision_no: int) -> Revision | None:
@@ -151,20 +185,25 @@ def add(session: Session, *rows: Base) -> None:
 
 
 def _values(row: Base) -> dict[str, Any]:
-    """An ORM object's column values by attribute name, its id left out."""
-    return {a.key: getattr(row, a.key) for a in inspect(type(row)).column_attrs if a.key != "id"}
+    """An ORM object's values by column name (a Core insert's parameters), id left out."""
+    return {
+        attr.columns[0].key: getattr(row, attr.key)
+        for attr in inspect(type(row)).column_attrs
+        if attr.key != "id"
+    }
 
 
 def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None]]) -> None:
     """Insert revisions with their change records and kind rows: one statement per table,
     whatever the number of rows (bulk INSERT … RETURNING id, no unit of work). The
     objects stay outside the session, their ids set from what the database returned."""
-    session.flush()  # the articles' new numbers first: later reads see them
     if not rows:
         return
     revisions = [revision for revision, _ in rows]
+    tables = Base.metadata.tables
+    revision_table, change_table = tables["revision"], tables["change"]
     ids = session.scalars(
-        insert(Revision).returning(Revision.id, sort_by_parameter_order=True),
+        insert(revision_table).returning(revision_table.c.id, sort_by_parameter_order=True),
         [_values(r) for r in revisions],
     ).all()
     for revision, ident in zip(revisions, ids, strict=True):
@@ -177,7 +216,7 @@ def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None
     if not changes:
         return
     ids = session.scalars(
-        insert(Change).returning(Change.id, sort_by_parameter_order=True),
+        insert(change_table).returning(change_table.c.id, sort_by_parameter_order=True),
         [_values(c) for c in changes],
     ).all()
     for change, ident in zip(changes, ids, strict=True):
@@ -188,7 +227,7 @@ def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None
         for kind in c.kinds
     ]
     if kinds:
-        session.execute(insert(ChangeKind), kinds)
+        session.execute(insert(tables["change_kind"]), kinds)
 
 
 def list_articles(

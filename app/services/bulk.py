@@ -24,11 +24,11 @@ from app import storage
 from app.db import Sessions
 from app.engine import Document
 from app.errors import InvalidInput
-from app.models import Article
 from app.schemas import ImportLine
 from app.services import payloads
 from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
 from app.services.ingest import Head, next_revision, repeats
+from app.storage import LockedArticle
 
 MAX_REPORTED_FAILURES = 1000
 BATCH_LINES = 200
@@ -134,13 +134,17 @@ class LineSplitter:
 
 @dataclass(slots=True)
 class _ArticleState:
-    row: Article
+    row: LockedArticle
     head: Head | None
     done: int  # the last line applied (import cursor)
     # Content hash -> revision numbers: those stored before this batch (read when first
     # needed) and those this batch adds.
     stored: dict[str, list[int]] | None = None
     added: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def advanced(self) -> bool:
+        return bool(self.added)
 
 
 def _previous_with_sha(session: Session, state: _ArticleState, sha256: str) -> int | None:
@@ -193,6 +197,9 @@ def apply(
         state.head = Head.of(revision)
         state.added.setdefault(revision.content_sha256, []).append(revision.revision_no)
         report.created += 1
+    for state in states.values():
+        if state.advanced:
+            storage.save_article(session, state.row)
     storage.add_revisions(session, rows)
     if run:
         storage.save_import_cursors(session, run, {s.row.id: s.done for s in states.values()})

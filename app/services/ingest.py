@@ -23,9 +23,10 @@ from app.engine import (
     compare,
 )
 from app.errors import NotFound
-from app.models import Article, Change, Receipt, Revision
+from app.models import Change, Receipt, Revision
 from app.services import receipts
 from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
+from app.storage import LockedArticle
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,7 @@ def repeats(head: Head | None, doc: Document, new: NewRevision) -> bool:
 
 
 def next_revision(
-    article: Article,
+    article: LockedArticle,
     head: Head | None,
     doc: Document,
     new: NewRevision,
@@ -126,7 +127,7 @@ def next_revision(
     revert_of: int | None,
 ) -> tuple[Revision, Change | None]:
     """The rows storing `new` as the article's next revision, diffed against `head`;
-    advances the (locked) article row. Single ingest, bulk import and rebuild all
+    advances the locked article (the caller saves it). Single ingest, bulk import and rebuild all
     derive revisions, provenance and change records here."""
     article.latest_revision_no += 1
     number = article.latest_revision_no
@@ -211,5 +212,6 @@ def ingest_revision(
         return IngestOutcome(article_id, latest, storage.get_change(session, latest.id), False)
     revert_of = namesakes[-1] if namesakes else None
     revision, change = next_revision(article, head, doc, new, now, revert_of)
+    storage.save_article(session, article)
     storage.add_revisions(session, [(revision, change)])
     return IngestOutcome(article_id, revision, change, created=True)

@@ -17,6 +17,7 @@ def add_revision(session: Session, external_id: str) -> Revision:
     article = storage.lock_article(session, external_id, NOW)
     article.latest_revision_no += 1
     number = article.latest_revision_no
+    storage.save_article(session, article)
     revision = Revision(
         article_id=article.id,
         revision_no=number,
@@ -76,6 +77,7 @@ def test_feed_keyset_breaks_timestamp_ties_by_id(session: Session) -> None:
     article = storage.lock_article(session, "f", NOW)
     for k in range(7):
         article.latest_revision_no += 1
+        storage.save_article(session, article)
         extra = Revision(
             article_id=article.id,
             revision_no=k + 2,
