@@ -267,6 +267,38 @@ def list_revisions(session: Session, article_id: int, after_no: int, limit: int)
     return session.execute(query).all()
 
 
+def revision_view(session: Session, external_id: str, number: int | None) -> Any | None:
+    """One revision as the API shows it, with its article id and change record (as JSON
+    text), in one query; None when the article or the revision does not exist.
+    `number` None: the latest."""
+    query = (
+        select(
+            Article.external_id,
+            Revision.revision_no,
+            Revision.content_sha256,
+            Revision.received_at,
+            Revision.published_at,
+            Revision.title,
+            Revision.source_revision_id,
+            Revision.revert_of,
+            Revision.url,
+            Revision.meta,
+            Revision.original_media_type,
+            Revision.text,
+            Revision.blocks,
+            Change.from_revision_no,
+            cast(Change.record, Text).label("record"),
+        )
+        .join(Revision, Revision.article_id == Article.id)
+        .outerjoin(Change, Change.revision_id == Revision.id)
+        .where(
+            Article.external_id == external_id,
+            Revision.revision_no == (Article.latest_revision_no if number is None else number),
+        )
+    )
+    return session.execute(query).first()
+
+
 def get_change(session: Session, revision_id: int) -> Change | None:
     return session.scalars(select(Change).where(Change.revision_id == revision_id)).first()
 

@@ -137,21 +137,21 @@ def get_revision(
     revision: RevisionRef,
     session: SessionDep,
     view: Annotated[Literal["parsed", "original"], Query()] = "parsed",
-) -> RevisionRead | Response:
+) -> Response:
     """One revision with its normalized text and blocks; view=original returns the body as sent."""
+    number = articles.parse_revision_ref(revision)
+    if view == "parsed":
+        return views.revision_json(articles.revision_view(session, article_id, number))
     article = articles.require_article(session, article_id)
-    rev = articles.require_revision(session, article, articles.parse_revision_ref(revision))
-    if view == "original":
-        return Response(
-            articles.original_body(rev),
-            media_type=f"{rev.original_media_type}; charset=utf-8",
-            headers={
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "default-src 'none'; sandbox",
-            },
-        )
-    change = articles.change_of(session, rev)
-    return views.revision_read(article, rev, change)
+    rev = articles.require_revision(session, article, number)
+    return Response(
+        articles.original_body(rev),
+        media_type=f"{rev.original_media_type}; charset=utf-8",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
 
 
 @router.get(

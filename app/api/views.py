@@ -6,18 +6,16 @@ from typing import Any
 import orjson
 from fastapi import Response
 from fastapi.responses import JSONResponse
+from pydantic_core import to_json
 
 from app.engine import Summary
-from app.models import Article, Change, Revision
+from app.models import Article, Change
 from app.schemas import (
     ArticleRead,
-    BlockRead,
     ChangeRead,
     FeedItem,
     HeadingChanges,
     IngestResult,
-    RevisionRead,
-    RevisionSummary,
     TitleChange,
 )
 from app.services.ingest import IngestOutcome
@@ -88,31 +86,6 @@ def article_read(article: Article) -> ArticleRead:
     )
 
 
-def revision_summary(rev: Revision, change: Change | None) -> RevisionSummary:
-    return RevisionSummary(
-        revision=rev.revision_no,
-        content_sha256=rev.content_sha256,
-        received_at=rev.received_at,
-        published_at=rev.published_at,
-        title=rev.title,
-        source_revision_id=rev.source_revision_id,
-        revert_of=rev.revert_of,
-        change=change_read(change),
-    )
-
-
-def revision_read(article: Article, rev: Revision, change: Change | None) -> RevisionRead:
-    return RevisionRead(
-        **revision_summary(rev, change).model_dump(),
-        article_id=article.external_id,
-        url=rev.url,
-        metadata=rev.meta,
-        original_media_type=rev.original_media_type,
-        text=rev.text,
-        blocks=[BlockRead.model_validate(b) for b in rev.blocks],
-    )
-
-
 def feed_item(change: Change, article_id: str) -> FeedItem:
     record = change.record
     return FeedItem(
@@ -153,22 +126,38 @@ def _change_json(from_revision: int | None, record: dict[str, Any]) -> dict[str,
 
 def revision_page(rows: list[Any], next_cursor: str | None, **extra: Any) -> Response:
     """A page of RevisionSummary items (a Page or a History), serialized directly."""
-    items = [
-        {
-            "revision": row.revision_no,
-            "content_sha256": row.content_sha256,
-            "received_at": row.received_at,
-            "published_at": row.published_at,
-            "title": row.title,
-            "source_revision_id": row.source_revision_id,
-            "revert_of": row.revert_of,
-            "change": None
-            if row.record is None
-            else _change_json(row.from_revision_no, orjson.loads(row.record)),
-        }
-        for row in rows
-    ]
+    items = [_summary_json(row) for row in rows]
     # OPT_UTC_Z writes times as the schemas do: 2026-05-01T12:00:00.123456Z.
     page = {**extra, "items": items, "next_cursor": next_cursor}
     body = orjson.dumps(page, option=orjson.OPT_UTC_Z)
     return Response(body, media_type="application/json")
+
+
+def _summary_json(row: Any) -> dict[str, Any]:
+    return {
+        "revision": row.revision_no,
+        "content_sha256": row.content_sha256,
+        "received_at": row.received_at,
+        "published_at": row.published_at,
+        "title": row.title,
+        "source_revision_id": row.source_revision_id,
+        "revert_of": row.revert_of,
+        "change": None
+        if row.record is None
+        else _change_json(row.from_revision_no, orjson.loads(row.record)),
+    }
+
+
+def revision_json(row: Any) -> Response:
+    """RevisionRead from a revision_view row, serialized once (pydantic-core: metadata
+    may hold integers of any size)."""
+    body = {
+        **_summary_json(row),
+        "article_id": row.external_id,
+        "url": row.url,
+        "metadata": row.meta,
+        "original_media_type": row.original_media_type,
+        "text": row.text,
+        "blocks": row.blocks,
+    }
+    return Response(to_json(body), media_type="application/json")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app import storage
 from app.engine import Kind, block_from_dict
 from app.errors import InvalidInput, NotFound
-from app.models import Article, Change, Revision
+from app.models import Article, Revision
 from app.services.pagination import (
     decode_number_cursor,
     decode_time_cursor,
@@ -52,6 +52,17 @@ def require_revision(session: Session, article: Article, number: int | None) -> 
             f"it has revisions 1 to {article.latest_revision_no}."
         )
     return revision
+
+
+def revision_view(session: Session, article_id: str, number: int | None) -> Any:
+    """A revision with what the API shows of it (see storage.revision_view); a 404
+    naming what is missing when there is none."""
+    # revision_no is a 32-bit column: a larger number exists nowhere (and would overflow).
+    fits = number is None or number < 2**31
+    row = storage.revision_view(session, article_id, number) if fits else None
+    if row is None:
+        require_revision(session, require_article(session, article_id), number)  # raises
+    return row
 
 
 def list_articles(
@@ -96,7 +107,3 @@ def blame(revision: Revision) -> list[BlockOrigin]:
             zip(map(block_from_dict, revision.blocks), revision.provenance, strict=True)
         )
     ]
-
-
-def change_of(session: Session, revision: Revision) -> Change | None:
-    return storage.get_change(session, revision.id)
