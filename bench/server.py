@@ -38,7 +38,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(database_url: str) -> Iterator[str]:
+def serve(database_url: str, with_pid: bool = False) -> Iterator[Any]:
+    """A uvicorn (one worker) on a free port: its base URL (and pid, `with_pid`)."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "RATE_LIMIT": "", "RATE_LIMIT_ANONYMOUS": ""}
     process = subprocess.Popen(
@@ -69,7 +70,7 @@ def serve(database_url: str) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 time.sleep(0.05)
-        yield base
+        yield (base, process.pid) if with_pid else base
     finally:
         process.terminate()
         process.wait(10)
