@@ -1,5 +1,6 @@
 """compare(): the seed case and a table of small real-looking edits, checked by hand."""
 
+import gc
 from dataclasses import asdict
 
 import pytest
@@ -293,3 +294,26 @@ def test_deletions_show_before_insertions_in_both_orientations(
     inline = diff.entries[1].inline
     assert inline is not None
     assert [s.op for s in inline if s.op != "equal"] == ["delete", "insert"]
+
+
+def test_compare_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """compare() pauses cyclic collection while it runs, and only undoes its own pause."""
+    assert gc.isenabled()
+    compare("Rates rose.", "Rates fell.")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        compare("Rates rose.", "Rates fell.")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_compare_resumes_collection_when_it_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("aligner failed")
+
+    monkeypatch.setattr("app.engine.diff.align_blocks", broken)
+    with pytest.raises(RuntimeError, match="aligner failed"):
+        compare("Rates rose.", "Rates fell.")
+    assert gc.isenabled()
