@@ -1,19 +1,21 @@
 """python -m app import and python -m app rebuild, against real databases."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.__main__ import main
 from app.db import create_db_engine, create_sessions
 from app.engine import ENGINE_VERSION
 from app.models import Article, Change, ChangeKind, Revision
 from scripts.corpus_ndjson import lines as corpus_lines
-from tests.conftest import CORPUS_DIR, shared_file
+from tests.conftest import CORPUS_DIR, fresh_database, shared_file
 
 
 @pytest.fixture
@@ -116,9 +118,7 @@ def test_rebuild_recomputes_records_of_older_engines(
         # As an older engine might have left it: other kinds, significance, kind rows.
         session.execute(update(Change).values(engine_version="0"))
         change.kinds, change.significance = ["title_changed"], 0.01
-        session.execute(
-            ChangeKind.__table__.delete().where(ChangeKind.change_id == change.id)  # type: ignore[attr-defined]
-        )
+        session.execute(delete(ChangeKind).where(ChangeKind.change_id == change.id))
         session.add(
             ChangeKind(change_id=change.id, kind="title_changed", received_at=change.received_at)
         )
@@ -145,3 +145,38 @@ def test_rebuild_recomputes_records_of_older_engines(
     engine.dispose()
     assert main(["rebuild", "--database-url", own_database_url]) == 0
     assert "Rebuilt 0 articles" in capsys.readouterr().out
+
+
+def test_an_import_killed_midway_resumes_without_duplicates(
+    archive: Path, own_database_url: str, tmp_path: Path
+) -> None:
+    """SIGKILL the import once some batches are in, run it again: every article ends up
+    with exactly what one uninterrupted import stores."""
+    command = [sys.executable, "-m", "app", "import", str(archive)]
+    command += ["--database-url", own_database_url]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    engine = create_db_engine(own_database_url)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and first.poll() is None:
+            with engine.connect() as conn:
+                if conn.execute(select(func.count()).select_from(Revision)).scalar_one():
+                    break
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    finally:
+        engine.dispose()
+    partial = sum(len(v) for v in stored(own_database_url).values())
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    with fresh_database(own_database_url, tmp_path) as clean_url:
+        clean = subprocess.run(
+            [sys.executable, "-m", "app", "import", str(archive), "--database-url", clean_url],
+            capture_output=True,
+            text=True,
+        )
+        assert clean.returncode == 0, clean.stderr
+        expected = stored(clean_url)
+    assert stored(own_database_url) == expected
+    assert 0 < partial < sum(len(v) for v in expected.values())  # it was killed midway
