@@ -80,6 +80,28 @@ def get_revision(session: Session, article_id: int, revision_no: int) -> Revisio
     ).first()
 
 
+def revisions_for_diff(session: Session, article_id: int, numbers: set[int]) -> dict[int, Revision]:
+    """Revisions by number, with what a diff needs (blocks, hashes), not their texts,
+    bodies or provenance. Numbers beyond a 32-bit column are simply not found."""
+    wanted = [n for n in numbers if 0 < n < 2**31]
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Revision)
+        .where(Revision.article_id == article_id, Revision.revision_no.in_(wanted))
+        .options(*_HEAVY_DEFERRED)
+    ).all()
+    return {r.revision_no: r for r in rows}
+
+
+_HEAVY_DEFERRED = (
+    defer(Revision.text),
+    defer(Revision.original_body),
+    defer(Revision.meta),
+    defer(Revision.provenance),
+)
+
+
 def head_and_namesakes(
     session: Session, article_id: int, latest_no: int, sha256: str
 ) -> tuple[Revision | None, list[int]]:

@@ -6,6 +6,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from app import storage
 from app.engine import (
     ENGINE_VERSION,
     UNIFIED_CONTEXT,
@@ -63,17 +64,22 @@ def diff_revisions(
     """Compare any two revisions, either direction; `to` defaults to the latest, `from`
     to the one before `to`. Either may be a number or 'latest'."""
     article = require_article(session, article_id)
-    to_no = parse_revision_ref(to_ref, "to") if to_ref is not None else None
-    new = require_revision(session, article, to_no)
+    to_ref_no = parse_revision_ref(to_ref, "to") if to_ref is not None else None
+    to_no = article.latest_revision_no if to_ref_no is None else to_ref_no
     if from_ref is None:
-        if new.revision_no == 1:
+        if to_no == 1:
             raise InvalidInput(
                 "from: revision 1 has no predecessor; give 'from' explicitly to compare it"
             )
-        from_no: int | None = new.revision_no - 1
+        from_ref_no: int | None = to_no - 1
     else:
-        from_no = parse_revision_ref(from_ref, "from")
-    old = require_revision(session, article, from_no)
+        from_ref_no = parse_revision_ref(from_ref, "from")
+    from_no = article.latest_revision_no if from_ref_no is None else from_ref_no
+    # Both ends in one query, without their texts and bodies; a missing one is a 404
+    # that says which revisions exist.
+    found = storage.revisions_for_diff(session, article.id, {from_no, to_no})
+    new = found.get(to_no) or require_revision(session, article, to_no)
+    old = found.get(from_no) or require_revision(session, article, from_no)
     diff = compare(
         [block_from_dict(b) for b in old.blocks], [block_from_dict(b) for b in new.blocks]
     )
