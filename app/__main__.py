@@ -21,10 +21,12 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from tqdm import tqdm
 
-from app.batch import ImportJob, import_job, progress_bar, rebuild_job, run_jobs
+from app.batch import ImportJob, R, import_job, progress_bar, rebuild_job, run_jobs
 from app.db import create_db_engine, create_sessions
 from app.engine import (
     ENGINE_VERSION,
@@ -148,6 +150,28 @@ def _unusable(exc: Exception) -> int:
     return 2
 
 
+def _run_jobs(
+    target: Callable[..., R],
+    args_of: Callable[[int], tuple[Any, ...]],
+    jobs: int,
+    report: R,
+    *,
+    bar: "tqdm[Any]",
+    rate: Callable[[R], int],
+    scale: float = 1.0,
+) -> int | None:
+    """batch.run_jobs under its progress bar: None when it ran, else the exit code."""
+    with bar:
+        try:
+            run_jobs(target, args_of, jobs, report, bar, rate=rate, scale=scale)
+        except SQLAlchemyError as exc:
+            return _unusable(exc)
+        except (OSError, RuntimeError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    return None
+
+
 def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
@@ -157,22 +181,17 @@ def _import(args: argparse.Namespace) -> int:
     run = args.run or f"file:{path.resolve()}"
     report = ImportReport()
     start = time.monotonic()
-    with progress_bar(path.stat().st_size, "B", scale=True) as bar:
-        try:
-            run_jobs(
-                import_job,
-                lambda k: (ImportJob(path, url, run, k, args.jobs),),
-                args.jobs,
-                report,
-                bar,
-                rate=lambda r: r.created,
-                scale=1 / args.jobs,
-            )
-        except SQLAlchemyError as exc:
-            return _unusable(exc)
-        except (OSError, RuntimeError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    trouble = _run_jobs(
+        import_job,
+        lambda k: (ImportJob(path, url, run, k, args.jobs),),
+        args.jobs,
+        report,
+        bar=progress_bar(path.stat().st_size, "B", scale=True),
+        rate=lambda r: r.created,
+        scale=1 / args.jobs,  # every job reads the whole file
+    )
+    if trouble is not None:
+        return trouble
     elapsed = time.monotonic() - start
     print(
         f"{path}: {report.created:,} revisions created, {report.unchanged:,} unchanged, "
@@ -198,21 +217,16 @@ def _rebuild(args: argparse.Namespace) -> int:
         engine.dispose()
     report = RebuildReport()
     start = time.monotonic()
-    with progress_bar(todo, "article", scale=False) as bar:
-        try:
-            run_jobs(
-                rebuild_job,
-                lambda k: (url, args.article, k, args.jobs),
-                args.jobs,
-                report,
-                bar,
-                rate=lambda r: r.records,
-            )
-        except SQLAlchemyError as exc:
-            return _unusable(exc)
-        except RuntimeError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    trouble = _run_jobs(
+        rebuild_job,
+        lambda k: (url, args.article, k, args.jobs),
+        args.jobs,
+        report,
+        bar=progress_bar(todo, "article", scale=False),
+        rate=lambda r: r.records,
+    )
+    if trouble is not None:
+        return trouble
     elapsed = time.monotonic() - start
     print(
         f"Rebuilt {report.articles:,} articles: {report.records:,} change records recomputed "

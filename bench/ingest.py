@@ -15,20 +15,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from scripts.corpus_ndjson import lines as corpus_lines
+from scripts.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -37,50 +33,26 @@ COPIES = 10  # ~2,800 revisions
 GOALS = {"import-postgresql": (1000.0, 0.15), "import-postgresql-j2": (1000.0, 0.15)}
 
 
-@contextmanager
-def _database(url: str) -> Iterator[str]:
+def _database(url: str) -> AbstractContextManager[str]:
     """A fresh, migrated database on the server of `url` (a file for SQLite)."""
-    if make_url(url).get_backend_name() == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            own = f"sqlite:///{folder}/bench.db"
-            _migrate(own)
-            yield own
-        return
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    own = make_url(url).set(database=name).render_as_string(hide_password=False)
-    try:
-        _migrate(own)
-        yield own
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    return fresh_database(url, prefix="bench")
 
 
-def _migrate(url: str) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
-    command.upgrade(config, "head")
+def _command(args: list[str], counted: str) -> tuple[float, int]:
+    """Run `python -m app ARGS`; the seconds and the count its summary line reports
+    (the command's own timing: interpreter start-up excluded)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    found = re.search(rf"([\d,]+) {counted}.* in ([\d.]+) s", done.stdout)
+    assert found, done.stdout + done.stderr
+    return float(found.group(2)), int(found.group(1).replace(",", ""))
 
 
 def _import(url: str, path: Path, jobs: int) -> tuple[float, int]:
-    """Seconds and revisions created by `python -m app import` with `jobs` processes,
-    as its summary line reports them (the command's own timing: start-up excluded)."""
-    command = [sys.executable, "-m", "app", "import", str(path), "--jobs", str(jobs)]
-    done = subprocess.run(
-        [*command, "--database-url", url],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    found = re.search(r": ([\d,]+) revisions created, .* in ([\d.]+) s", done.stdout)
-    assert found, done.stdout + done.stderr
-    return float(found.group(2)), int(found.group(1).replace(",", ""))
+    """Seconds and revisions created by `python -m app import` with `jobs` processes."""
+    args = ["import", str(path), "--jobs", str(jobs), "--database-url", url]
+    return _command(args, "revisions created")
 
 
 def _rebuild(url: str) -> tuple[float, int]:
@@ -89,16 +61,7 @@ def _rebuild(url: str) -> tuple[float, int]:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE change SET engine_version = '0'")
-    done = subprocess.run(
-        [sys.executable, "-m", "app", "rebuild", "--database-url", url],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    found = re.search(r"([\d,]+) change records recomputed .* in ([\d.]+) s", done.stdout)
-    assert found, done.stdout + done.stderr
-    return float(found.group(2)), int(found.group(1).replace(",", ""))
+    return _command(["rebuild", "--database-url", url], "change records recomputed")
 
 
 def _copy(url: str, rows: list[dict[str, Any]]) -> float:

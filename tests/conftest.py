@@ -11,24 +11,21 @@ commits (a real server, concurrent clients, migrations) take
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.db import WRITE_OPTION, create_db_engine, create_sessions
 from app.main import create_app
 from app.settings import Settings
+from scripts.databases import alembic_config, fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -54,13 +51,6 @@ def shared_file(path: Path, setting: str) -> Path:
 WEBHOOK_SECRETS = (
     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_c2Vjb25kLXNlY3JldC1mb3Itcm90YXRpb24="
 )
-
-
-def alembic_config(url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
-    return config
 
 
 def _check_postgres(url: str) -> None:
@@ -146,28 +136,6 @@ def make_client(settings: Settings, connection: Connection) -> Iterator[Callable
 @pytest.fixture
 def client(make_client: Callable[..., TestClient]) -> TestClient:
     return make_client()
-
-
-@contextmanager
-def fresh_database(database_url: str, folder: Path) -> Iterator[str]:
-    """A new, migrated database of the same backend as `database_url`, dropped afterwards."""
-    if make_url(database_url).get_backend_name() == "sqlite":
-        url = f"sqlite:///{folder / f'own-{uuid.uuid4().hex[:8]}.db'}"
-        command.upgrade(alembic_config(url), "head")
-        yield url
-        return
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        command.upgrade(alembic_config(url), "head")
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @pytest.fixture

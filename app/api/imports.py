@@ -6,12 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from starlette.concurrency import run_in_threadpool
 
+from app.api import views
 from app.api.access import WriteAccess
 from app.api.body import media_type
 from app.api.deps import SettingsDep, problems
 from app.api.schemas_openapi import IMPORT_BODY
 from app.errors import RequestTimeout, UnsupportedMediaType
-from app.schemas import ImportFailure, ImportResult
+from app.schemas import ImportResult
 from app.services.bulk import BATCH_LINES, Importer, LineSplitter
 from app.services.content import ContentLimits
 
@@ -89,11 +90,4 @@ async def import_revisions(
             pending, size = [], 0
         if chunk is None:
             break
-    report = importer.report
-    return ImportResult(
-        created=report.created,
-        unchanged=report.unchanged,
-        skipped=report.skipped,
-        failed=report.failed,
-        failures=[ImportFailure(line=n, detail=d) for n, d in report.failures],
-    )
+    return views.import_result(importer.report)

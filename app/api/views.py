@@ -15,9 +15,12 @@ from app.schemas import (
     ChangeRead,
     FeedItem,
     HeadingChanges,
+    ImportFailure,
+    ImportResult,
     IngestResult,
     TitleChange,
 )
+from app.services.bulk import ImportReport
 from app.services.ingest import IngestOutcome
 
 
@@ -161,3 +164,13 @@ def revision_json(row: Any) -> Response:
         "blocks": row.blocks,
     }
     return Response(to_json(body), media_type="application/json")
+
+
+def import_result(report: ImportReport) -> ImportResult:
+    return ImportResult(
+        created=report.created,
+        unchanged=report.unchanged,
+        skipped=report.skipped,
+        failed=report.failed,
+        failures=[ImportFailure(line=n, detail=d) for n, d in report.failures],
+    )

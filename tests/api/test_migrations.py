@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from app.db import Base, create_db_engine
-from tests.conftest import alembic_config
+from scripts.databases import alembic_config
 
 
 def test_models_match_migrations(database_url: str) -> None:

@@ -15,7 +15,8 @@ from app.db import create_db_engine, create_sessions
 from app.engine import ENGINE_VERSION
 from app.models import Article, Change, ChangeKind, Revision
 from scripts.corpus_ndjson import lines as corpus_lines
-from tests.conftest import CORPUS_DIR, fresh_database, shared_file
+from scripts.databases import fresh_database
+from tests.conftest import CORPUS_DIR, shared_file
 
 
 @pytest.fixture
