@@ -1,11 +1,17 @@
 """python -m app import and python -m app rebuild, against real databases."""
 
+import fcntl
 import json
+import os
+import pty
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
+from select import select as wait_readable
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -181,3 +187,37 @@ def test_an_import_killed_midway_resumes_without_duplicates(
         expected = stored(clean_url)
     assert stored(own_database_url) == expected
     assert 0 < partial < sum(len(v) for v in expected.values())  # it was killed midway
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path: Path, own_database_url: str) -> None:
+    """On a terminal (a pseudo-terminal here, 100 columns) the import draws a bar with
+    bytes, ETA and revisions/s on standard error; the summary stays on standard output."""
+    path = tmp_path / "few.ndjson"
+    lines = [{"article_id": "bar", "text": f"Paragraph {k} of a growing story."} for k in range(5)]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    command = [sys.executable, "-m", "app", "import", str(path)]
+    process = subprocess.Popen(
+        [*command, "--database-url", own_database_url], stderr=terminal, stdout=subprocess.PIPE
+    )
+    os.close(terminal)
+    drawn = b""
+    while True:
+        ready, _, _ = wait_readable([controller], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the other end closed
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        elif process.poll() is not None:
+            break
+    os.close(controller)
+    summary = process.communicate(timeout=30)[0].decode()
+    assert process.returncode == 0
+    assert "100%|" in drawn.decode()
+    assert "revisions/s" in drawn.decode()
+    assert "5 revisions created" in summary
