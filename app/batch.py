@@ -47,8 +47,8 @@ def import_job(job: ImportJob, progress: Callable[[int, Report], None]) -> Impor
     importer = Importer(create_sessions(engine), run=job.run)
     max_line = settings.MAX_BODY_BYTES
 
-    def owns(article_id: str) -> bool:
-        return job.jobs == 1 or owner(article_id, job.jobs) == job.job
+    def owns(article_id: str | None) -> bool:
+        return owner(article_id, job.jobs) == job.job
 
     def flush(batch: list[tuple[int, bytes | None]], read: int) -> None:
         done = importer.take(

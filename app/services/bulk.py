@@ -73,9 +73,10 @@ class ImportItem:
     doc: Document
 
 
-def owner(article_id: str, jobs: int) -> int:
-    """Which of `jobs` import processes owns an article (stable across runs and machines)."""
-    return zlib.crc32(article_id.encode()) % jobs
+def owner(article_id: str | None, jobs: int) -> int:
+    """Which of `jobs` import processes owns an article (stable across runs and machines);
+    lines whose article cannot be read (None) belong to the first."""
+    return 0 if article_id is None else zlib.crc32(article_id.encode()) % jobs
 
 
 def read_line(raw: bytes, *, max_json_depth: int) -> tuple[str, NewRevision]:
@@ -229,20 +230,27 @@ class Importer:
         limits: ContentLimits,
         max_json_depth: int,
         max_line_bytes: int,
-        owns: Callable[[str], bool] | None = None,
+        owns: Callable[[str | None], bool] | None = None,
     ) -> ImportReport:
-        """Read, check and apply raw numbered lines (None: a line over `max_line_bytes`);
-        with `owns`, lines of articles it declines are left to another process."""
+        """Read, check and apply raw numbered lines (None: a line over `max_line_bytes`).
+
+        With `owns`, lines of articles it declines are left to another process; a line
+        whose article cannot be read is reported by the process that owns None (one of
+        them), so that every failure is counted once."""
         failed = ImportReport()
         items = []
         for number, raw in lines:
-            if raw is None:
-                failed.fail(number, f"longer than {max_line_bytes} bytes (MAX_BODY_BYTES)")
+            try:
+                if raw is None:
+                    raise InvalidInput(f"longer than {max_line_bytes} bytes (MAX_BODY_BYTES)")
+                article_id, new = read_line(raw, max_json_depth=max_json_depth)
+            except InvalidInput as exc:
+                if owns is None or owns(None):
+                    failed.fail(number, exc.detail)
+                continue
+            if owns is not None and not owns(article_id):
                 continue
             try:
-                article_id, new = read_line(raw, max_json_depth=max_json_depth)
-                if owns is not None and not owns(article_id):
-                    continue
                 items.append(prepare(number, article_id, new, limits))
             except InvalidInput as exc:
                 failed.fail(number, exc.detail)

@@ -82,16 +82,19 @@ def test_import_in_two_processes_then_again(archive: Path, own_database_url: str
     assert stored(own_database_url) == kept
 
 
-def test_bad_lines_are_listed_and_exit_1(
-    tmp_path: Path, own_database_url: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_bad_lines_are_listed_once_and_exit_1(
+    tmp_path: Path, own_database_url: str, capsys: pytest.CaptureFixture[str], jobs: int
 ) -> None:
+    """A line whose article cannot be read is reported by one job only."""
     path = tmp_path / "mixed.ndjson"
     path.write_text(
         '{"article_id": "a", "text": "One."}\n{"article_id": "a"}\n\n'
         '{"article_id": "a", "text": "One. Two."}\n',
         encoding="utf-8",
     )
-    code = main(["import", str(path), "--database-url", own_database_url])
+    command = ["import", str(path), "--jobs", str(jobs)]
+    code = main([*command, "--database-url", own_database_url])
     out = capsys.readouterr().out
     assert code == 1
     assert (
