@@ -1,6 +1,8 @@
 """Bulk import: NDJSON revisions streamed into the database (see services.bulk)."""
 
 import asyncio
+import zlib
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -11,7 +13,7 @@ from app.api.access import WriteAccess
 from app.api.body import media_type
 from app.api.deps import SettingsDep, problems
 from app.api.schemas_openapi import IMPORT_BODY
-from app.errors import RequestTimeout, UnsupportedMediaType
+from app.errors import InvalidInput, RequestTimeout, UnsupportedMediaType
 from app.schemas import ImportResult
 from app.services.bulk import BATCH_LINES, Importer, LineSplitter
 from app.services.content import ContentLimits
@@ -21,6 +23,7 @@ router = APIRouter(prefix="/v1", tags=["import"])
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl")
 # Lines are applied once this many bytes of them are waiting, or BATCH_LINES lines.
 BATCH_BYTES = 4 * 1024 * 1024
+INFLATE_PIECE = 1024 * 1024
 
 
 @router.post(
@@ -42,7 +45,8 @@ async def import_revisions(
     "source_revision_id", "metadata"}` (the ImportLine schema). Lines are applied in
     order, in batches as they stream in; a bad line fails alone and is reported
     with its number. Each line may be as large as a single revision's body
-    (MAX_BODY_BYTES); the whole body has no size limit.
+    (MAX_BODY_BYTES); the whole body has no size limit, and may be sent
+    gzip-compressed (`Content-Encoding: gzip`: it is inflated as it streams).
 
     With an `Idempotency-Key`, the lines applied are remembered per article: the
     same upload sent again with the same key (after a dropped connection, say)
@@ -53,6 +57,12 @@ async def import_revisions(
             f"Content-Type '{media or '(none)'}' is not accepted; send application/x-ndjson, "
             "one JSON revision per line"
         )
+    encoding = (request.headers.get("content-encoding") or "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        raise UnsupportedMediaType(
+            f"Content-Encoding '{encoding}' is not accepted; send the NDJSON as is or gzip"
+        )
+    inflater = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
     run = f"api:{idempotency_key}" if idempotency_key is not None else None
     importer = Importer(request.app.state.sessions, run=run)
     limits = ContentLimits.from_settings(settings)
@@ -81,13 +91,37 @@ async def import_revisions(
                 "Idempotency-Key to skip those applied)",
                 headers={"Connection": "close"},
             ) from None
-        lines = splitter.close() if chunk is None else splitter.feed(chunk)
-        for line in lines:
-            pending.append(line)
-            size += len(line[1] or b"")
-        if pending and (chunk is None or len(pending) >= BATCH_LINES or size >= BATCH_BYTES):
-            await run_in_threadpool(apply, pending)
-            pending, size = [], 0
+        pieces = _inflate(inflater, chunk) if inflater is not None else iter([chunk])
+        try:
+            for piece in pieces:  # lazily: a small chunk may inflate to a great deal
+                lines = splitter.close() if piece is None else splitter.feed(piece)
+                for line in lines:
+                    pending.append(line)
+                    size += len(line[1] or b"")
+                full = len(pending) >= BATCH_LINES or size >= BATCH_BYTES
+                if pending and (piece is None or full):
+                    await run_in_threadpool(apply, pending)
+                    pending, size = [], 0
+        except zlib.error as exc:
+            raise InvalidInput(
+                f"The body is not valid gzip ({exc}); {importer.report.lines} lines were "
+                "handled before it broke off"
+            ) from exc
         if chunk is None:
             break
     return views.import_result(importer.report)
+
+
+def _inflate(inflater: "zlib._Decompress", chunk: bytes | None) -> Iterator[bytes | None]:
+    """The decompressed pieces of one gzip chunk, each at most INFLATE_PIECE bytes (a
+    small chunk may inflate to a great deal); None at the end of the body."""
+    if chunk is None:
+        yield inflater.flush()
+        if not inflater.eof:
+            raise zlib.error("the gzip stream ends early")
+        yield None
+        return
+    data = chunk
+    while data:
+        yield inflater.decompress(data, INFLATE_PIECE)
+        data = inflater.unconsumed_tail

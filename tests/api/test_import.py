@@ -1,5 +1,6 @@
 """POST /v1/import: NDJSON streamed in, counted, failures by line, resumable by key."""
 
+import gzip
 import json
 from collections.abc import Iterator
 
@@ -85,3 +86,29 @@ def test_a_line_over_the_body_limit_fails_alone(make_client) -> None:
     assert (result["created"], result["failed"]) == (2, 1)
     assert result["failures"][0]["line"] == 2
     assert "MAX_BODY_BYTES" in result["failures"][0]["detail"]
+
+
+def test_a_gzip_upload_is_inflated_as_it_streams(client: TestClient) -> None:
+    body = lines(*({"article_id": "zipped", "text": f"{A} Update {k}."} for k in range(30)))
+    packed = gzip.compress(body)
+    chunks = [packed[k : k + 500] for k in range(0, len(packed), 500)]
+    answer = client.post(
+        "/v1/import", content=iter(chunks), headers=NDJSON | {"Content-Encoding": "gzip"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["created"] == 30
+    assert client.get("/v1/articles/zipped").json()["latest_revision"] == 30
+
+
+def test_broken_gzip_and_other_encodings_are_refused(client: TestClient) -> None:
+    body = lines({"article_id": "z", "text": A})
+    broken = client.post(
+        "/v1/import",
+        content=gzip.compress(body)[:-12],
+        headers=NDJSON | {"Content-Encoding": "gzip"},
+    )
+    assert broken.status_code == 422
+    assert "not valid gzip" in broken.json()["detail"]
+    other = client.post("/v1/import", content=body, headers=NDJSON | {"Content-Encoding": "br"})
+    assert other.status_code == 415
+    assert "Content-Encoding 'br'" in other.json()["detail"]
