@@ -168,3 +168,6 @@ class ImportCursor(Base):
         BigId, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
     )
     line_no: Mapped[int] = mapped_column(BigId)
+    # Cursors of HTTP imports (run "api:<Idempotency-Key>") are forgotten with the
+    # receipts, RECEIPT_RETENTION_HOURS after their last write.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -145,17 +145,28 @@ def import_cursor(session: Session, run: str, article_id: int) -> int:
     return int(found or 0)
 
 
-def save_import_cursors(session: Session, run: str, lines: dict[int, int]) -> None:
+def save_import_cursors(session: Session, run: str, lines: dict[int, int], now: datetime) -> None:
     if not lines:
         return
     statement = _insert(session, ImportCursor).values(
-        [{"run": run, "article_id": a, "line_no": n} for a, n in lines.items()]
+        [{"run": run, "article_id": a, "line_no": n, "updated_at": now} for a, n in lines.items()]
     )
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=["run", "article_id"], set_={"line_no": statement.excluded.line_no}
+            index_elements=["run", "article_id"],
+            set_={"line_no": statement.excluded.line_no, "updated_at": now},
         )
     )
+
+
+def purge_import_cursors(session: Session, prefix: str, older_than: datetime) -> int:
+    """Forget the cursors of runs named `prefix…` last written before `older_than`."""
+    result = session.execute(
+        delete(ImportCursor).where(
+            ImportCursor.updated_at < older_than, ImportCursor.run.startswith(prefix)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def articles_with_engine_other_than(

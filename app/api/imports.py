@@ -17,6 +17,7 @@ from app.errors import InvalidInput, RequestTimeout, UnsupportedMediaType
 from app.schemas import ImportResult
 from app.services.bulk import BATCH_LINES, Importer, LineSplitter
 from app.services.content import ContentLimits
+from app.services.receipts import API_RUN_PREFIX
 
 router = APIRouter(prefix="/v1", tags=["import"])
 
@@ -63,7 +64,7 @@ async def import_revisions(
             f"Content-Encoding '{encoding}' is not accepted; send the NDJSON as is or gzip"
         )
     inflater = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
-    run = f"api:{idempotency_key}" if idempotency_key is not None else None
+    run = f"{API_RUN_PREFIX}{idempotency_key}" if idempotency_key is not None else None
     importer = Importer(request.app.state.sessions, run=run)
     limits = ContentLimits.from_settings(settings)
     splitter = LineSplitter(settings.MAX_BODY_BYTES)

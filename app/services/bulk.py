@@ -203,7 +203,8 @@ def apply(
             storage.save_article(session, state.row)
     storage.add_revisions(session, rows)
     if run:
-        storage.save_import_cursors(session, run, {s.row.id: s.done for s in states.values()})
+        lines = {s.row.id: s.done for s in states.values()}
+        storage.save_import_cursors(session, run, lines, clock())
     return report
 
 

@@ -15,6 +15,10 @@ from app import storage
 from app.errors import InvalidInput
 from app.models import Receipt
 
+# Runs of POST /v1/import are named by their Idempotency-Key under this prefix; their
+# cursors are forgotten with the receipts.
+API_RUN_PREFIX = "api:"
+
 
 @dataclass(frozen=True, slots=True)
 class Claim:
@@ -68,5 +72,7 @@ def complete(
 
 
 def purge_expired(session: Session, *, now: datetime, retention: timedelta) -> int:
-    """Forget receipts older than `retention`; returns how many were removed."""
-    return storage.purge_receipts(session, now - retention)
+    """Forget receipts older than `retention`, and the cursors of HTTP imports (keyed by
+    their Idempotency-Key too) not written for as long; returns how many were removed."""
+    removed = storage.purge_receipts(session, now - retention)
+    return removed + storage.purge_import_cursors(session, API_RUN_PREFIX, now - retention)

@@ -1,7 +1,8 @@
 """Bulk import: the same rows as single ingest, bad lines failing alone, resuming."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from hypothesis import given
@@ -10,8 +11,9 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from app.db import create_sessions
-from app.models import Article, Change, ChangeKind, Revision
+from app.models import Article, Change, ChangeKind, ImportCursor, Revision
 from app.schemas import ImportLine
+from app.services import receipts
 from app.services.bulk import Importer, LineSplitter
 from app.services.content import ContentLimits
 from app.services.ingest import ingest
@@ -47,6 +49,10 @@ def history(corpus_posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def identity(value: datetime) -> datetime:
+    return value
 
 
 def ndjson(lines: list[dict[str, Any]]) -> list[tuple[int, bytes | None]]:
@@ -207,3 +213,19 @@ def test_line_splitter_numbers_lines_whatever_the_chunks(lines: list[str], cuts:
         elif raw.strip():
             expected.append((number, raw.rstrip(b"\r")))
     assert out == expected
+
+
+def test_cursors_of_http_imports_are_forgotten_with_the_receipts(
+    connection: Connection, session: Session
+) -> None:
+    """An HTTP import's cursors (its Idempotency-Key) age out after the receipts'
+    retention; a command-line run's stay, to be resumed whenever."""
+    lines = ndjson([{"article_id": "aged", "text": A}])
+    old, new = NOW - timedelta(days=3), NOW
+    for run, when in (("api:key-1", old), ("api:key-2", new), ("file:/tmp/a.ndjson", old)):
+        importer = Importer(create_sessions(connection), run=run, clock=partial(identity, when))
+        take(importer, lines)
+    removed = receipts.purge_expired(session, now=NOW, retention=timedelta(hours=48))
+    assert removed == 1
+    kept = session.scalars(select(ImportCursor.run).order_by(ImportCursor.run)).all()
+    assert list(kept) == ["api:key-2", "file:/tmp/a.ndjson"]
