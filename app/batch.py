@@ -20,12 +20,13 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from app.db import create_db_engine, create_sessions
-from app.services.bulk import BATCH_LINES, Importer, ImportReport, owner
+from app.services.bulk import BATCH_LINES, Importer, ImportReport, LineSplitter, owner
 from app.services.content import ContentLimits
 from app.services.rebuild import RebuildReport, rebuild_article, stale_articles
 from app.settings import Settings
 
 Report = ImportReport | RebuildReport
+READ_BYTES = 1024 * 1024
 R = TypeVar("R", ImportReport, RebuildReport)
 
 
@@ -60,18 +61,21 @@ def import_job(job: ImportJob, progress: Callable[[int, Report], None]) -> Impor
         )
         progress(read, done)
 
+    # The same splitter as POST /v1/import: bounded memory whatever the file holds
+    # (a line over MAX_BODY_BYTES is dropped as it is read, and fails alone).
+    splitter = LineSplitter(max_line)
     try:
         batch: list[tuple[int, bytes | None]] = []
         read = 0
-        with job.path.open("rb") as lines:
-            for number, raw in enumerate(lines, 1):
-                read += len(raw)
-                if not raw.strip():
-                    continue
-                batch.append((number, raw if len(raw) <= max_line else None))
-                if len(batch) >= BATCH_LINES * job.jobs:
-                    flush(batch, read)
-                    batch, read = [], 0
+        with job.path.open("rb") as source:
+            while chunk := source.read(READ_BYTES):
+                read += len(chunk)
+                for line in splitter.feed(chunk):
+                    batch.append(line)
+                    if len(batch) >= BATCH_LINES * job.jobs:
+                        flush(batch, read)
+                        batch, read = [], 0
+        batch.extend(splitter.close())
         flush(batch, read)
     finally:
         engine.dispose()

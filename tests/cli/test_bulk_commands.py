@@ -224,3 +224,23 @@ def test_a_terminal_gets_a_progress_bar(tmp_path: Path, own_database_url: str) -
     assert "100%|" in drawn.decode()
     assert "revisions/s" in drawn.decode()
     assert "5 revisions created" in summary
+
+
+def test_a_line_over_the_body_limit_fails_alone(
+    tmp_path: Path,
+    own_database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read in bounded pieces: a line longer than MAX_BODY_BYTES is dropped as it streams."""
+    monkeypatch.setenv("MAX_BODY_BYTES", "4096")
+    big = json.dumps({"article_id": "big", "text": "word " * 100_000})
+    path = tmp_path / "big.ndjson"
+    path.write_text(
+        f'{{"article_id": "s", "text": "One."}}\n{big}\n{{"article_id": "s", "text": "Two."}}',
+        encoding="utf-8",
+    )
+    assert main(["import", str(path), "--database-url", own_database_url]) == 1
+    out = capsys.readouterr().out
+    assert "2 revisions created" in out
+    assert "line 2: longer than 4096 bytes (MAX_BODY_BYTES)" in out
