@@ -44,6 +44,7 @@ from app.errors import AppError
 from app.models import ApiKey
 from app.services import keys
 from app.services.bulk import ImportReport
+from app.services.health import check_database, schema_head
 from app.services.rebuild import RebuildReport, stale_articles
 from app.settings import Settings
 
@@ -166,10 +167,27 @@ def _run_jobs(
             run_jobs(target, args_of, jobs, report, bar, rate=rate, scale=scale)
         except SQLAlchemyError as exc:
             return _unusable(exc)
+        except AppError as exc:
+            print(f"error: {exc.detail}", file=sys.stderr)
+            return 2
         except (OSError, RuntimeError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
     return None
+
+
+def _not_ready(url: str) -> str | None:
+    """Why the database cannot take an import (unreachable, not migrated), or None."""
+    engine = create_db_engine(url)
+    try:
+        with create_sessions(engine).read() as session:
+            ready, state, detail = check_database(session, schema_head())
+    finally:
+        engine.dispose()
+    if ready:
+        return None
+    hint = detail or "is it migrated? run `alembic upgrade head`"
+    return f"{state}: {hint}"
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -178,6 +196,10 @@ def _import(args: argparse.Namespace) -> int:
         print(f"error: {path} is not a file", file=sys.stderr)
         return 2
     url = args.database_url or Settings().DATABASE_URL
+    problem = _not_ready(url)
+    if problem:
+        print(f"error: the database at DATABASE_URL is {problem}", file=sys.stderr)
+        return 2
     run = args.run or f"file:{path.resolve()}"
     report = ImportReport()
     start = time.monotonic()

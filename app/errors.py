@@ -65,6 +65,12 @@ class NotConfigured(AppError):
     status, code = 503, "not_configured"
 
 
+class Unavailable(AppError):
+    """The database failed in the middle of the work (what was committed stays)."""
+
+    status, code = 503, "unavailable"
+
+
 def problem(status: int, code: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
     body = {
         "type": f"about:blank#{code}" if code else "about:blank",

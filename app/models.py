@@ -169,5 +169,5 @@ class ImportCursor(Base):
     )
     line_no: Mapped[int] = mapped_column(BigId)
     # Cursors of HTTP imports (run "api:<Idempotency-Key>") are forgotten with the
-    # receipts, RECEIPT_RETENTION_HOURS after their last write.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # receipts, RECEIPT_RETENTION_HOURS after their last write (None: before 0005).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

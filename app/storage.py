@@ -163,7 +163,8 @@ def purge_import_cursors(session: Session, prefix: str, older_than: datetime) ->
     """Forget the cursors of runs named `prefix…` last written before `older_than`."""
     result = session.execute(
         delete(ImportCursor).where(
-            ImportCursor.updated_at < older_than, ImportCursor.run.startswith(prefix)
+            or_(ImportCursor.updated_at < older_than, ImportCursor.updated_at.is_(None)),
+            ImportCursor.run.startswith(prefix),
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -31,7 +31,7 @@ INFLATE_PIECE = 1024 * 1024
     "/import",
     response_model=ImportResult,
     openapi_extra=IMPORT_BODY,
-    responses=problems(408, 415, 401, 403, 429),
+    responses=problems(408, 415, 422, 503, 401, 403, 429),
     dependencies=[WriteAccess],
 )
 async def import_revisions(
@@ -99,8 +99,10 @@ async def import_revisions(
                 for line in lines:
                     pending.append(line)
                     size += len(line[1] or b"")
-                full = len(pending) >= BATCH_LINES or size >= BATCH_BYTES
-                if pending and (piece is None or full):
+                    if len(pending) >= BATCH_LINES or size >= BATCH_BYTES:
+                        await run_in_threadpool(apply, pending)
+                        pending, size = [], 0
+                if pending and piece is None:
                     await run_in_threadpool(apply, pending)
                     pending, size = [], 0
         except zlib.error as exc:

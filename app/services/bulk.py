@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app import storage
 from app.db import Sessions
 from app.engine import Document
-from app.errors import InvalidInput
+from app.errors import InvalidInput, Unavailable
 from app.schemas import ImportLine
 from app.services import payloads
 from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
@@ -275,11 +275,22 @@ class Importer:
                 session.commit()
                 return done
         except (IntegrityError, DataError) as exc:
-            done = ImportReport()
-            if len(items) == 1:
-                problem = str(exc.orig).splitlines()[0] if exc.orig else exc.__class__.__name__
-                done.fail(items[0].line, f"the database refused it: {problem}")
-            else:
-                for item in items:
-                    done.add(self._write([item]))
-            return done
+            return self._refused(items, exc)
+        except SQLAlchemyError as exc:  # the database itself is in trouble: stop here
+            raise Unavailable(
+                f"The database failed ({exc.__class__.__name__}) after {self.report.lines} "
+                "lines were handled; those are stored. Send the same lines again with the "
+                "same Idempotency-Key (or run the same import again) to skip them.",
+                headers={"Retry-After": "5"},
+            ) from exc
+
+    def _refused(self, items: list[ImportItem], exc: DBAPIError) -> ImportReport:
+        """A batch the database refused: each line alone, so only the bad one fails."""
+        done = ImportReport()
+        if len(items) == 1:
+            problem = str(exc.orig).splitlines()[0] if exc.orig else exc.__class__.__name__
+            done.fail(items[0].line, f"the database refused it: {problem}")
+        else:
+            for item in items:
+                done.add(self._write([item]))
+        return done

@@ -33,7 +33,6 @@ def upgrade() -> None:
         sa.Column("run", sa.String(length=300), nullable=False),
         sa.Column("article_id", BIG_ID, nullable=False),
         sa.Column("line_no", BIG_ID, nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
             ["article.id"],
@@ -42,7 +41,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("run", "article_id", name=op.f("pk_import_cursor")),
     )
-    op.create_index(op.f("ix_import_cursor_updated_at"), "import_cursor", ["updated_at"])
 
 
 def downgrade() -> None:

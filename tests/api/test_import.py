@@ -3,8 +3,11 @@
 import gzip
 import json
 from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 A = "The storm reached the coast on Sunday night with winds of 120 km/h."
@@ -112,3 +115,28 @@ def test_broken_gzip_and_other_encodings_are_refused(client: TestClient) -> None
     other = client.post("/v1/import", content=body, headers=NDJSON | {"Content-Encoding": "br"})
     assert other.status_code == 415
     assert "Content-Encoding 'br'" in other.json()["detail"]
+
+
+def test_a_database_failure_midway_is_a_503_that_says_what_is_stored(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches already committed stay; the problem says how many lines were handled
+    and how to resume, never a 500 claiming nothing was stored."""
+    import app.services.bulk as bulk
+
+    real_apply, calls = bulk.apply, []
+
+    def failing_apply(*args: Any, **kwargs: Any) -> bulk.ImportReport:
+        calls.append(1)
+        if len(calls) > 1:
+            raise OperationalError("INSERT …", {}, Exception("server closed the connection"))
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "apply", failing_apply)
+    monkeypatch.setattr("app.api.imports.BATCH_LINES", 2)
+    body = lines(*({"article_id": "cut", "text": f"{A} Update {k}."} for k in range(5)))
+    answer = client.post("/v1/import", content=body, headers=NDJSON)
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert "after 2 lines were handled; those are stored" in answer.json()["detail"]
+    assert client.get("/v1/articles/cut").json()["latest_revision"] == 2
