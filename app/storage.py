@@ -227,21 +227,25 @@ def _values(row: Base) -> dict[str, Any]:
     }
 
 
+def _insert_with_ids(session: Session, table_name: str, rows: Sequence[Revision | Change]) -> None:
+    """One bulk INSERT … RETURNING id for ORM objects kept outside the session; each
+    gets the id the database gave it."""
+    table = Base.metadata.tables[table_name]
+    ids = session.scalars(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [_values(row) for row in rows],
+    ).all()
+    for row, ident in zip(rows, ids, strict=True):
+        row.id = ident
+
+
 def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None]]) -> None:
     """Insert revisions with their change records and kind rows: one statement per table,
     whatever the number of rows (bulk INSERT … RETURNING id, no unit of work). The
     objects stay outside the session, their ids set from what the database returned."""
     if not rows:
         return
-    revisions = [revision for revision, _ in rows]
-    tables = Base.metadata.tables
-    revision_table, change_table = tables["revision"], tables["change"]
-    ids = session.scalars(
-        insert(revision_table).returning(revision_table.c.id, sort_by_parameter_order=True),
-        [_values(r) for r in revisions],
-    ).all()
-    for revision, ident in zip(revisions, ids, strict=True):
-        revision.id = ident
+    _insert_with_ids(session, "revision", [revision for revision, _ in rows])
     changes = []
     for revision, change in rows:
         if change is not None:
@@ -249,19 +253,14 @@ def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None
             changes.append(change)
     if not changes:
         return
-    ids = session.scalars(
-        insert(change_table).returning(change_table.c.id, sort_by_parameter_order=True),
-        [_values(c) for c in changes],
-    ).all()
-    for change, ident in zip(changes, ids, strict=True):
-        change.id = ident
+    _insert_with_ids(session, "change", changes)
     kinds = [
         {"change_id": c.id, "kind": kind, "received_at": c.received_at}
         for c in changes
         for kind in c.kinds
     ]
     if kinds:
-        session.execute(insert(tables["change_kind"]), kinds)
+        session.execute(insert(Base.metadata.tables["change_kind"]), kinds)
 
 
 def list_articles(

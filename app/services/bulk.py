@@ -195,7 +195,7 @@ def apply(
             state.row, state.head, item.doc, item.new, clock(), revert_of
         )
         rows.append((revision, change))
-        state.head = Head.of(revision)
+        state.head = Head.of(revision, item.doc.blocks)
         state.added.setdefault(revision.content_sha256, []).append(revision.revision_no)
         report.created += 1
     for state in states.values():

@@ -6,6 +6,7 @@ caller commits once.
 """
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -95,16 +96,18 @@ class Head:
     revision_no: int
     sha256: str
     title: str | None
-    blocks: list[dict[str, str]]
+    blocks: tuple[Block, ...]
     provenance: list[list[int]]
 
     @classmethod
-    def of(cls, revision: Revision) -> "Head":
+    def of(cls, revision: Revision, blocks: Sequence[Block] | None = None) -> "Head":
+        """`blocks`: the revision's blocks when the caller has them (else read from
+        the stored form)."""
         return cls(
             revision.revision_no,
             revision.content_sha256,
             revision.title,
-            revision.blocks,
+            tuple(blocks) if blocks is not None else stored_blocks(revision),
             revision.provenance,
         )
 
@@ -155,7 +158,7 @@ def next_revision(
     if head is None:
         return revision, None
     revision.revert_of = revert_of
-    revision.provenance, record = derive(head, revision)
+    revision.provenance, record = derive(head, revision, doc.blocks)
     change = Change(
         article_id=article.id,
         revision_no=number,
@@ -170,10 +173,12 @@ def next_revision(
     return revision, change
 
 
-def derive(head: Head, revision: Revision) -> tuple[list[list[int]], ChangeRecord]:
-    """What the engine makes of a revision following `head`: its blocks' provenance
-    and the change record."""
-    diff = compare([block_from_dict(b) for b in head.blocks], doc_blocks(revision))
+def derive(
+    head: Head, revision: Revision, blocks: Sequence[Block]
+) -> tuple[list[list[int]], ChangeRecord]:
+    """What the engine makes of a revision (whose blocks are `blocks`) following `head`:
+    its blocks' provenance and the change record."""
+    diff = compare(head.blocks, blocks)
     provenance = carry_provenance(diff, head.provenance, revision.revision_no)
     record = change_record(
         diff, old_title=head.title, new_title=revision.title, revert_of=revision.revert_of
@@ -181,8 +186,8 @@ def derive(head: Head, revision: Revision) -> tuple[list[list[int]], ChangeRecor
     return provenance, record
 
 
-def doc_blocks(revision: Revision) -> list[Block]:
-    return [block_from_dict(b) for b in revision.blocks]
+def stored_blocks(revision: Revision) -> tuple[Block, ...]:
+    return tuple(block_from_dict(b) for b in revision.blocks)
 
 
 def ingest_revision(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app import storage
 from app.engine import ENGINE_VERSION
 from app.models import Change
-from app.services.ingest import Head, derive
+from app.services.ingest import Head, derive, stored_blocks
 
 
 @dataclass
@@ -42,10 +42,11 @@ def rebuild_article(session: Session, article_pk: int) -> RebuildReport:
     head: Head | None = None
     for revision in storage.article_revisions(session, article_pk):
         number = revision.revision_no
+        blocks = stored_blocks(revision)
         if head is None:
-            provenance = [[number, number] for _ in revision.blocks]
+            provenance = [[number, number] for _ in blocks]
         else:
-            provenance, record = derive(head, revision)
+            provenance, record = derive(head, revision, blocks)
             change = changes.get(revision.id)
             if change is None:  # never happens through the service; repaired all the same
                 change = Change(
@@ -78,6 +79,6 @@ def rebuild_article(session: Session, article_pk: int) -> RebuildReport:
             report.records += 1
         if revision.provenance != provenance:
             revision.provenance = provenance
-        head = Head.of(revision)
+        head = Head.of(revision, blocks)
     session.flush()
     return report
