@@ -7,15 +7,19 @@
     python -m app keys revoke ID [--database-url URL]
     python -m app import FILE.ndjson [--jobs N] [--run NAME] [--database-url URL]
     python -m app rebuild [--article ID] [--jobs N] [--database-url URL]
+    python -m app worker [--concurrency N] [--database-url URL]
 
 `keys create` prints the new key once, alone on the last line of its output.
 `import` and `rebuild` show a progress bar on a terminal and resume where an
 interrupted run stopped; they exit 0 when all went in, 1 when some lines failed,
-2 on trouble.
+2 on trouble. `worker` sends subscribers their events until SIGTERM or Ctrl-C,
+then finishes the requests in flight and gives back what it had claimed.
 """
 
 import argparse
 import json
+import logging
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -47,6 +51,7 @@ from app.services.bulk import ImportReport
 from app.services.health import check_database, schema_head
 from app.services.rebuild import RebuildReport, stale_articles
 from app.settings import Settings
+from app.worker import Worker
 
 _FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
 _PARSERS: dict[str, Callable[[str], tuple[Block, ...]]] = {
@@ -260,6 +265,29 @@ def _rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {}
+    if args.database_url:
+        overrides["DATABASE_URL"] = args.database_url
+    if args.concurrency:
+        overrides["DELIVERY_CONCURRENCY"] = args.concurrency
+    settings = Settings(**overrides)
+    problem = _not_ready(settings.DATABASE_URL)
+    if problem:
+        print(f"error: the database is not ready ({problem})", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    engine = create_db_engine(settings.DATABASE_URL)
+    worker = Worker(create_sessions(engine), settings)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: worker.stop())
+    try:
+        worker.run()
+    finally:
+        engine.dispose()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m app",
@@ -324,6 +352,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     rebuild.add_argument("--article", help="only this article (its CMS id)")
     rebuild.set_defaults(handler=_rebuild)
+    worker = sub.add_parser(
+        "worker",
+        parents=[database],
+        help="send subscribers their events (settings: DELIVERY_* in the environment)",
+    )
+    worker.add_argument(
+        "--concurrency", type=_positive, help="requests at once (default DELIVERY_CONCURRENCY)"
+    )
+    worker.set_defaults(handler=_worker)
 
     args = parser.parse_args(argv)
     code: int = args.handler(args)

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing.context import ForkContext, SpawnContext
 from pathlib import Path
 from queue import Empty
@@ -98,7 +99,7 @@ def rebuild_job(
             todo = [a for a in stale_articles(session, article) if a % jobs == job]
         for article_pk in todo:
             with sessions.write() as session:
-                done = rebuild_article(session, article_pk)
+                done = rebuild_article(session, article_pk, now=datetime.now(UTC))
                 session.commit()
             total.add(done)
             progress(1, done)

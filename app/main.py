@@ -18,7 +18,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from app.api import articles, changes, diffs, health, hooks, imports
+from app.api import articles, changes, diffs, health, hooks, imports, subscriptions
 from app.api.access import RateLimiter
 from app.api.http import HeadAsGet
 from app.api.schemas_openapi import openapi_schema
@@ -27,6 +27,7 @@ from app.errors import add_exception_handlers
 from app.services import receipts
 from app.services.health import schema_head
 from app.settings import Settings, get_settings
+from app.worker import InlineWorker, runs_inline
 
 DESCRIPTION = """Keeps every revision of every news article and explains what changed
 between any two of them: sections, headings, paragraphs added, removed, modified,
@@ -87,10 +88,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # requests allocate. It was ~80 ms every twenty 500-revision histories before.
     gc.freeze()
     task = asyncio.create_task(_every_interval(app))
+    worker = InlineWorker(app.state.sessions, settings) if runs_inline(settings) else None
+    if worker is not None:
+        worker.start()
     try:
         yield
     finally:
         task.cancel()
+        if worker is not None:  # off the event loop: it waits for requests in flight
+            await run_in_threadpool(worker.stop)
 
 
 class ArticleDiffApp(FastAPI):
@@ -127,6 +133,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "X-Duplicate-Delivery"],
         )
     app.add_middleware(HeadAsGet)
-    for module in (health, articles, diffs, changes, hooks, imports):
+    for module in (health, articles, diffs, changes, hooks, imports, subscriptions):
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -171,3 +172,95 @@ class ImportCursor(Base):
     # Cursors of HTTP imports (run "api:<Idempotency-Key>") are forgotten with the
     # receipts, RECEIPT_RETENTION_HOURS after their last write (None: before 0005).
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class Subscription(Base):
+    """A receiver of signed change events: where, which changes, and its signing secret.
+
+    The secret is kept as given to the subscriber (it signs every delivery); after
+    a rotation the previous one also signs until `previous_secret_until`.
+    """
+
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    # The filter: every part given must match (None: any).
+    article_ids: Mapped[list[str] | None] = mapped_column(JSONType)
+    article_prefix: Mapped[str | None] = mapped_column(String(200))
+    kinds: Mapped[list[str] | None] = mapped_column(JSONType)
+    min_significance: Mapped[float | None] = mapped_column(Float)
+    secret: Mapped[str] = mapped_column(Text)
+    previous_secret: Mapped[str | None] = mapped_column(Text)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Since when every delivery has failed (None: the last one succeeded); a
+    # subscription failing for DELIVERY_PAUSE_AFTER_SECONDS is paused, saying why.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """The outbox: one event for one subscription, written in the transaction that
+    stored its revision, then sent by a delivery worker.
+
+    status: pending (to send, or being sent while `lease_until` is ahead), delivered,
+    or dead (every attempt failed). Within one subscription and article, a pending
+    event goes out only when no earlier one is pending: revision order.
+    """
+
+    __tablename__ = "delivery"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("subscription.id", ondelete="CASCADE")
+    )
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("article.id", ondelete="CASCADE"))
+    revision_no: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)  # webhook-id, kept on retries
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # the body sent, JSON text
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer)  # since it was (re)queued
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    leased_by: Mapped[str | None] = mapped_column(String(100))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # What a worker claims next, and whether an earlier event of the same
+        # subscription and article is still pending: both over pending rows only.
+        Index(
+            "ix_delivery_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_delivery_pending_order",
+            "subscription_id",
+            "article_id",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_delivery_subscription", "subscription_id", "id"),
+    )
+
+
+class DeliveryAttempt(Base):
+    """One try at sending a delivery: when, how long, and what came back."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("delivery.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_ms: Mapped[float] = mapped_column(Float)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,6 +1,7 @@
 """The wire contract (Pydantic). openapi.yaml is generated from these."""
 
 import re
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -214,6 +215,26 @@ class ChangeRead(BaseModel):
     revert_of: int | None = None
 
 
+_NO_COUNTS = asdict(Summary())
+
+
+def change_json(from_revision: int | None, record: dict[str, Any]) -> dict[str, Any]:
+    """ChangeRead's shape straight from a stored record's JSON (ChangeRecord.to_json),
+    without building the record: what a long history is made of."""
+    return {
+        "from_revision": from_revision,
+        "summary": {**_NO_COUNTS, **record["summary"]},  # older records: fewer counts
+        "kinds": record["kinds"],
+        "significance": record["significance"],
+        "sections_added": record["sections_added"],
+        "sections_removed": record["sections_removed"],
+        "headings": record["headings"],
+        "edit_classes": record["edit_classes"],
+        "title_changed": record.get("title_changed"),
+        "revert_of": record.get("revert_of"),
+    }
+
+
 class IngestResult(BaseModel):
     article_id: str
     revision: int
@@ -359,3 +380,100 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(
         None, description="For 422 on parameters: each invalid field"
     )
+
+
+ArticleIdText = Annotated[str, Field(pattern=ARTICLE_ID_PATTERN)]
+
+
+class SubscriptionFilter(BaseModel):
+    """Which changes a subscription is told of: every part given must match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    article_ids: list[ArticleIdText] | None = Field(
+        None, min_length=1, max_length=1000, description="Only these articles (CMS ids)"
+    )
+    article_prefix: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._~:-]+$",
+        description="Only articles whose id starts so (instead of article_ids)",
+    )
+    kinds: list[FeedKind] | None = Field(
+        None,
+        min_length=1,
+        description="Only revisions with any of these kinds, as in the change feed "
+        "(an article's first revision has none)",
+    )
+    min_significance: float | None = Field(
+        None, ge=0, le=1, description="Only revisions at least this significant"
+    )
+
+
+class SubscriptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        min_length=8,
+        max_length=2000,
+        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s]+$",
+        description="Where events are POSTed: http:// or https://, no credentials",
+    )
+    description: Annotated[str, _no_nul(500)] | None = None
+    filter: SubscriptionFilter = Field(
+        default_factory=lambda: SubscriptionFilter.model_validate({})
+    )
+
+
+class SubscriptionRead(BaseModel):
+    id: int
+    url: str
+    description: str | None
+    filter: SubscriptionFilter
+    created_at: datetime
+    status: Literal["active", "paused"]
+    failing_since: datetime | None = Field(
+        description="Since when every delivery has failed; null after a success"
+    )
+    paused_at: datetime | None
+    paused_reason: str | None = Field(description="Why deliveries stopped, and how to resume")
+    previous_secret_valid_until: datetime | None = Field(
+        description="After a rotation: until when the previous secret also signs"
+    )
+
+
+class SubscriptionCreated(SubscriptionRead):
+    secret: str = Field(
+        description="The signing secret (Standard Webhooks, whsec_…): shown only this once"
+    )
+
+
+class SecretRotated(BaseModel):
+    secret: str = Field(description="The new signing secret: shown only this once")
+    previous_secret_valid_until: datetime = Field(
+        description="Until then deliveries carry signatures by both secrets"
+    )
+
+
+DeliveryStatus = Literal["pending", "delivered", "dead"]
+
+
+class AttemptRead(BaseModel):
+    attempted_at: datetime
+    duration_ms: float
+    status_code: int | None = Field(description="The receiver's status; null: no answer")
+    error: str | None
+
+
+class DeliveryRead(BaseModel):
+    id: int
+    event_id: str = Field(description="The webhook-id header: the same on every attempt")
+    event_type: str
+    article_id: str
+    revision: int
+    status: DeliveryStatus
+    created_at: datetime
+    next_attempt_at: datetime | None = Field(description="When pending: the next try")
+    delivered_at: datetime | None
+    attempts: list[AttemptRead] = Field(description="Every attempt, oldest first")

@@ -7,9 +7,10 @@ server at start-up with a message naming the variable.
 import base64
 import binascii
 from functools import lru_cache
+from typing import Literal
 
 import limits
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/articles.db"
@@ -41,6 +42,18 @@ class Settings(BaseSettings):
     RATE_LIMIT_ANONYMOUS: str = "120/minute"
     RATE_LIMIT_STORAGE_URI: str = "memory://"
     CORS_ORIGINS: str = ""
+    # Outbound notifications. The delivery worker runs inside the API process when
+    # DELIVERY_WORKER is "inline" ("auto": inline on SQLite only); on PostgreSQL run
+    # `python -m app worker` processes instead.
+    DELIVERY_WORKER: Literal["auto", "inline", "off"] = "auto"
+    DELIVERY_RETRY_SECONDS: str = "5,30,120,600,3600"  # waits after each failure; then dead
+    DELIVERY_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=300)
+    DELIVERY_LEASE_SECONDS: float = Field(default=60.0, gt=0)
+    DELIVERY_CONCURRENCY: int = Field(default=4, ge=1, le=64)
+    DELIVERY_POLL_SECONDS: float = Field(default=1.0, gt=0)
+    DELIVERY_PAUSE_AFTER_SECONDS: int = Field(default=86400, gt=0)
+    SECRET_ROTATION_GRACE_HOURS: float = Field(default=24.0, ge=0)
+    BLOCK_PRIVATE_TARGETS: bool = False
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -70,6 +83,30 @@ class Settings(BaseSettings):
                     "must look like '600/minute' or '10/second;1000/hour' (empty: no limit)"
                 ) from None
         return value.strip()
+
+    @field_validator("DELIVERY_RETRY_SECONDS")
+    @classmethod
+    def _valid_retries(cls, value: str) -> str:
+        try:
+            waits = [float(s) for s in _split(value)]
+        except ValueError:
+            raise ValueError("must be seconds separated by commas, like '5,30,600'") from None
+        if any(not 0 <= w <= 7 * 86400 for w in waits):
+            raise ValueError("each wait must be between 0 and 604800 seconds (a week)")
+        return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_timeout(self) -> "Settings":
+        if self.DELIVERY_LEASE_SECONDS <= self.DELIVERY_TIMEOUT_SECONDS:
+            raise ValueError(
+                "DELIVERY_LEASE_SECONDS must be longer than DELIVERY_TIMEOUT_SECONDS: a "
+                "claim must outlast the request it covers"
+            )
+        return self
+
+    @property
+    def delivery_retry_seconds(self) -> tuple[float, ...]:
+        return tuple(float(s) for s in _split(self.DELIVERY_RETRY_SECONDS))
 
     @property
     def webhook_secrets(self) -> list[str]:

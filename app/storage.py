@@ -7,10 +7,21 @@ from typing import Any
 
 from sqlalchemy import Text, and_, cast, delete, exists, insert, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, aliased, defer
 
 from app.db import Base
-from app.models import ApiKey, Article, Change, ChangeKind, ImportCursor, Receipt, Revision
+from app.models import (
+    ApiKey,
+    Article,
+    Change,
+    ChangeKind,
+    Delivery,
+    DeliveryAttempt,
+    ImportCursor,
+    Receipt,
+    Revision,
+    Subscription,
+)
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -417,3 +428,161 @@ def list_api_keys(session: Session) -> Sequence[ApiKey]:
 
 def touch_api_key(session: Session, key_id: int, now: datetime) -> None:
     session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+
+# Subscriptions and the outbox of deliveries
+
+
+def subscriptions(session: Session) -> Sequence[Subscription]:
+    """Every subscription (paused ones too: their events wait for them)."""
+    return session.scalars(select(Subscription).order_by(Subscription.id)).all()
+
+
+def get_subscription(session: Session, subscription_id: int) -> Subscription | None:
+    return session.get(Subscription, subscription_id)
+
+
+def list_subscriptions(session: Session, after_id: int, limit: int) -> Sequence[Subscription]:
+    return session.scalars(
+        select(Subscription)
+        .where(Subscription.id > after_id)
+        .order_by(Subscription.id)
+        .limit(limit)
+    ).all()
+
+
+def delete_subscription(session: Session, subscription: Subscription) -> None:
+    """The subscription and its deliveries (cascade on both backends)."""
+    session.execute(delete(Subscription).where(Subscription.id == subscription.id))
+
+
+def add_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Delivery), rows)
+
+
+def claim_deliveries(
+    session: Session, *, now: datetime, until: datetime, worker: str, limit: int
+) -> Sequence[Any]:
+    """Lease up to `limit` due deliveries to `worker` until `until`: the oldest event
+    still pending of each (subscription, article), of subscriptions not paused.
+
+    FOR UPDATE SKIP LOCKED lets workers claim side by side on PostgreSQL (SQLite
+    runs one write transaction at a time). An earlier pending event of the same
+    subscription and article (leased or waiting for its retry) holds later ones
+    back, so they go out in revision order.
+    """
+    earlier = aliased(Delivery)
+    holds_back = (
+        exists()
+        .where(
+            earlier.status == "pending",
+            earlier.subscription_id == Delivery.subscription_id,
+            earlier.article_id == Delivery.article_id,
+            earlier.id < Delivery.id,
+        )
+        .correlate(Delivery)
+    )
+    ids = session.scalars(
+        select(Delivery.id)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(
+            Delivery.status == "pending",
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+            Subscription.paused_at.is_(None),
+            ~holds_back,
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)
+    ).all()
+    if not ids:
+        return []
+    session.execute(
+        update(Delivery).where(Delivery.id.in_(ids)).values(lease_until=until, leased_by=worker)
+    )
+    return session.execute(
+        select(
+            Delivery.id,
+            Delivery.event_id,
+            Delivery.payload,
+            Delivery.attempts,
+            Delivery.subscription_id,
+            Subscription.url,
+            Subscription.secret,
+            Subscription.previous_secret,
+            Subscription.previous_secret_until,
+        )
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+    ).all()
+
+
+def leased_delivery(session: Session, delivery_id: int, worker: str) -> Delivery | None:
+    """The delivery, locked, if `worker` still holds its lease."""
+    return session.scalars(
+        select(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.leased_by == worker)
+        .with_for_update()
+    ).first()
+
+
+def release_deliveries(session: Session, worker: str, ids: Sequence[int]) -> None:
+    """Give back leases `worker` holds without having tried them."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.leased_by == worker)
+        .values(lease_until=None, leased_by=None)
+    )
+
+
+def list_deliveries(
+    session: Session, subscription_id: int, *, before_id: int | None, status: str | None, limit: int
+) -> Sequence[tuple[Delivery, str]]:
+    """A subscription's deliveries, newest first, with their articles' CMS ids."""
+    query = (
+        select(Delivery, Article.external_id)
+        .join(Article, Article.id == Delivery.article_id)
+        .where(Delivery.subscription_id == subscription_id)
+    )
+    if before_id is not None:
+        query = query.where(Delivery.id < before_id)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    query = query.order_by(Delivery.id.desc()).limit(limit)
+    return [(d, ext) for d, ext in session.execute(query).all()]
+
+
+def get_delivery(
+    session: Session, subscription_id: int, delivery_id: int
+) -> tuple[Delivery, str] | None:
+    row = session.execute(
+        select(Delivery, Article.external_id)
+        .join(Article, Article.id == Delivery.article_id)
+        .where(Delivery.id == delivery_id, Delivery.subscription_id == subscription_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def delivery_attempts(
+    session: Session, delivery_ids: Sequence[int]
+) -> dict[int, list[DeliveryAttempt]]:
+    found: dict[int, list[DeliveryAttempt]] = {i: [] for i in delivery_ids}
+    for attempt in session.scalars(
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id.in_(list(delivery_ids)))
+        .order_by(DeliveryAttempt.id)
+    ):
+        found[attempt.delivery_id].append(attempt)
+    return found
+
+
+def resume_deliveries(session: Session, subscription_id: int, now: datetime) -> None:
+    """Make a subscription's pending deliveries due now."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.subscription_id == subscription_id, Delivery.status == "pending")
+        .values(next_attempt_at=now)
+    )

@@ -109,8 +109,13 @@ def session(connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    # No delivery worker thread: an app here shares the test's one connection (the
+    # notification tests run workers of their own).
     return Settings(
-        DATABASE_URL=database_url, MAX_BODY_BYTES=1024 * 1024, WEBHOOK_SECRETS=WEBHOOK_SECRETS
+        DATABASE_URL=database_url,
+        MAX_BODY_BYTES=1024 * 1024,
+        WEBHOOK_SECRETS=WEBHOOK_SECRETS,
+        DELIVERY_WORKER="off",
     )
 
 

@@ -126,6 +126,7 @@ def access(scope: keys.Scope) -> Callable[..., Caller]:
 
 ReadAccess = Depends(access("read"))
 WriteAccess = Depends(access("write"))
+AdminAccess = Depends(access("admin"))
 
 
 def _hook_limit(request: Request) -> None:

@@ -10,7 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import PayloadTooLarge, RequestTimeout
 from app.schemas import ARTICLE_ID_PATTERN, Problem
-from app.services.pagination import NUMBER_CURSOR_PATTERN, TIME_CURSOR_PATTERN
+from app.services.pagination import (
+    ID_CURSOR_PATTERN,
+    NUMBER_CURSOR_PATTERN,
+    TIME_CURSOR_PATTERN,
+)
 from app.settings import Settings
 
 
@@ -64,6 +68,20 @@ Limit = Annotated[
 _CURSOR_HELP = "next_cursor from the previous page, unchanged"
 NumberCursor = Annotated[str | None, Query(pattern=NUMBER_CURSOR_PATTERN, description=_CURSOR_HELP)]
 TimeCursor = Annotated[str | None, Query(pattern=TIME_CURSOR_PATTERN, description=_CURSOR_HELP)]
+IdCursor = Annotated[str | None, Query(pattern=ID_CURSOR_PATTERN, description=_CURSOR_HELP)]
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_id(description: str) -> Any:
+    """A path parameter holding a row id: ASCII digits, 1 to 2^63 - 1."""
+    return Annotated[
+        Annotated[int, Field(ge=1, le=MAX_ROW_ID), BeforeValidator(_ascii_integer)],
+        Path(description=description),
+    ]
+
+
+SubscriptionId = row_id("A subscription's id")
+DeliveryId = row_id("A delivery's id (GET …/deliveries)")
 Context = Annotated[
     Annotated[int, Field(ge=0, le=1000), BeforeValidator(_ascii_integer)] | None,
     Query(description="Unchanged blocks kept around each change; default: the whole document"),

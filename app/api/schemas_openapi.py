@@ -13,7 +13,14 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.schemas import REVISION_VARIANTS, DiffCreate, ImportLine, Problem, PublishPayload
+from app.schemas import (
+    REVISION_VARIANTS,
+    DiffCreate,
+    ImportLine,
+    Problem,
+    PublishPayload,
+    SubscriptionCreate,
+)
 
 PROBLEM = "application/problem+json"
 _BODY_MODELS: tuple[type[BaseModel], ...] = (
@@ -21,6 +28,7 @@ _BODY_MODELS: tuple[type[BaseModel], ...] = (
     PublishPayload,
     DiffCreate,
     ImportLine,
+    SubscriptionCreate,
     Problem,
 )
 
@@ -49,6 +57,14 @@ PUBLISH_BODY: dict[str, Any] = {
 DIFF_BODY: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(DiffCreate)}}}
 }
+SUBSCRIPTION_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _ref(SubscriptionCreate)}},
+    }
+}
+# Operations only an admin key may call: no anonymous alternative in their security.
+ADMIN_TAGS = {"subscriptions"}
 # OpenAPI 3.1 has no schema for the lines of a stream: the lines' schema is
 # ImportLine (in components), named in the description.
 IMPORT_BODY: dict[str, Any] = {
@@ -86,7 +102,7 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(definitions.get("$defs", {}))
     for operation in (op for path in spec["paths"].values() for op in path.values()):
-        if operation.get("security"):
+        if operation.get("security") and not ADMIN_TAGS & set(operation.get("tags", ())):
             # A key, or none: anonymous calls pass unless AUTH_REQUIRED_FOR_* say otherwise
             # (then they get 401, which every such operation documents).
             operation["security"] = [*operation["security"], {}]

@@ -1,6 +1,5 @@
 """Rows and engine records to wire schemas."""
 
-from dataclasses import asdict
 from typing import Any
 
 import orjson
@@ -8,17 +7,21 @@ from fastapi import Response
 from fastapi.responses import JSONResponse
 from pydantic_core import to_json
 
-from app.engine import Summary
-from app.models import Article, Change
+from app.models import Article, Change, Delivery, Subscription
 from app.schemas import (
     ArticleRead,
+    AttemptRead,
     ChangeRead,
+    DeliveryRead,
     FeedItem,
     HeadingChanges,
     ImportFailure,
     ImportResult,
     IngestResult,
+    SubscriptionFilter,
+    SubscriptionRead,
     TitleChange,
+    change_json,
 )
 from app.services.bulk import ImportReport
 from app.services.ingest import IngestOutcome
@@ -107,26 +110,6 @@ def feed_item(change: Change, article_id: str) -> FeedItem:
     )
 
 
-_NO_COUNTS = asdict(Summary())
-
-
-def _change_json(from_revision: int | None, record: dict[str, Any]) -> dict[str, Any]:
-    """ChangeRead's shape straight from a stored record's JSON (ChangeRecord.to_json),
-    without building the record: what a long history is made of."""
-    return {
-        "from_revision": from_revision,
-        "summary": {**_NO_COUNTS, **record["summary"]},  # older records: fewer counts
-        "kinds": record["kinds"],
-        "significance": record["significance"],
-        "sections_added": record["sections_added"],
-        "sections_removed": record["sections_removed"],
-        "headings": record["headings"],
-        "edit_classes": record["edit_classes"],
-        "title_changed": record.get("title_changed"),
-        "revert_of": record.get("revert_of"),
-    }
-
-
 def revision_page(rows: list[Any], next_cursor: str | None, **extra: Any) -> Response:
     """A page of RevisionSummary items (a Page or a History), serialized directly."""
     items = [_summary_json(row) for row in rows]
@@ -147,7 +130,7 @@ def _summary_json(row: Any) -> dict[str, Any]:
         "revert_of": row.revert_of,
         "change": None
         if row.record is None
-        else _change_json(row.from_revision_no, orjson.loads(row.record)),
+        else change_json(row.from_revision_no, orjson.loads(row.record)),
     }
 
 
@@ -173,4 +156,47 @@ def import_result(report: ImportReport) -> ImportResult:
         skipped=report.skipped,
         failed=report.failed,
         failures=[ImportFailure(line=n, detail=d) for n, d in report.failures],
+    )
+
+
+def subscription_read(subscription: Subscription) -> SubscriptionRead:
+    return SubscriptionRead(
+        id=subscription.id,
+        url=subscription.url,
+        description=subscription.description,
+        filter=SubscriptionFilter(
+            article_ids=subscription.article_ids,
+            article_prefix=subscription.article_prefix,
+            kinds=subscription.kinds,  # type: ignore[arg-type]  # checked when stored
+            min_significance=subscription.min_significance,
+        ),
+        created_at=subscription.created_at,
+        status="paused" if subscription.paused_at else "active",
+        failing_since=subscription.failing_since,
+        paused_at=subscription.paused_at,
+        paused_reason=subscription.paused_reason,
+        previous_secret_valid_until=subscription.previous_secret_until,
+    )
+
+
+def delivery_read(delivery: Delivery, article_id: str, attempts: list[Any]) -> DeliveryRead:
+    return DeliveryRead(
+        id=delivery.id,
+        event_id=delivery.event_id,
+        event_type=delivery.event_type,
+        article_id=article_id,
+        revision=delivery.revision_no,
+        status=delivery.status,  # type: ignore[arg-type]  # one of DeliveryStatus
+        created_at=delivery.created_at,
+        next_attempt_at=delivery.next_attempt_at if delivery.status == "pending" else None,
+        delivered_at=delivery.delivered_at,
+        attempts=[
+            AttemptRead(
+                attempted_at=a.attempted_at,
+                duration_ms=a.duration_ms,
+                status_code=a.status_code,
+                error=a.error,
+            )
+            for a in attempts
+        ],
     )

@@ -25,7 +25,7 @@ from app.db import Sessions
 from app.engine import Document
 from app.errors import InvalidInput, Unavailable
 from app.schemas import ImportLine
-from app.services import payloads
+from app.services import notifications, payloads
 from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
 from app.services.ingest import Head, next_revision, repeats
 from app.storage import LockedArticle
@@ -181,6 +181,7 @@ def apply(
         done = storage.import_cursor(session, run, row.id) if run else 0
         states[article_id] = _ArticleState(row, Head.of(latest) if latest else None, done)
     rows = []
+    stored = []
     for item in items:
         state = states[item.article_id]
         if item.line <= state.done:
@@ -195,6 +196,7 @@ def apply(
             state.row, state.head, item.doc, item.new, clock(), revert_of
         )
         rows.append((revision, change))
+        stored.append((item.article_id, revision, change))
         state.head = Head.of(revision, item.doc.blocks)
         state.added.setdefault(revision.content_sha256, []).append(revision.revision_no)
         report.created += 1
@@ -202,6 +204,7 @@ def apply(
         if state.advanced:
             storage.save_article(session, state.row)
     storage.add_revisions(session, rows)
+    notifications.enqueue(session, stored, now=clock())
     if run:
         lines = {s.row.id: s.done for s in states.values()}
         storage.save_import_cursors(session, run, lines, clock())

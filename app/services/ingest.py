@@ -25,7 +25,7 @@ from app.engine import (
 )
 from app.errors import NotFound
 from app.models import Change, Receipt, Revision
-from app.services import receipts
+from app.services import notifications, receipts
 from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
 from app.storage import LockedArticle
 
@@ -201,8 +201,9 @@ def ingest_revision(
     """Store `new` as the next revision of `article_id`, unless it repeats the latest.
 
     The article row is locked first, so concurrent publishes of one article get
-    1, 2, 3 … in order; the diff, the change record and the block provenance
-    are written in the same transaction as the revision.
+    1, 2, 3 … in order; the diff, the change record, the block provenance and
+    the events owed to subscribers are written in the same transaction as the
+    revision.
     """
     check_revision(new, limits)
     doc = parse_revision(new, limits)
@@ -219,4 +220,5 @@ def ingest_revision(
     revision, change = next_revision(article, head, doc, new, now, revert_of)
     storage.save_article(session, article)
     storage.add_revisions(session, [(revision, change)])
+    notifications.enqueue(session, [(article_id, revision, change)], now=now)
     return IngestOutcome(article_id, revision, change, created=True)

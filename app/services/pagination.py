@@ -15,6 +15,8 @@ from app.errors import InvalidInput
 # Revision numbers are 32-bit: nine digits stay below 2^31.
 NUMBER_CURSOR_PATTERN = r"^[0-9]{1,9}$"
 TIME_CURSOR_PATTERN = r"^[0-9]{1,16}-[0-9]{1,18}$"
+# Row ids are 64-bit: eighteen digits stay below 2^63.
+ID_CURSOR_PATTERN = r"^[0-9]{1,18}$"
 _NUMBER = re.compile(NUMBER_CURSOR_PATTERN)
 _TIME = re.compile(TIME_CURSOR_PATTERN)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -55,13 +55,17 @@ def load_json(text: str, *, max_depth: int = 32, what: str = "The body") -> Any:
 
 
 def _validation_detail(exc: ValidationError, model: type[BaseModel]) -> str:
-    unknown = [str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+    unknown = [
+        str(e["loc"][0])
+        for e in exc.errors()
+        if e["type"] == "extra_forbidden" and len(e["loc"]) == 1
+    ]
     parts = []
     if unknown:
         allowed = ", ".join(model.model_fields)
         parts.append(f"unknown field(s) {', '.join(unknown)}; the fields are {allowed}")
     for err in exc.errors():
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
             continue
         where = ".".join(str(p) for p in err["loc"]) or "body"
         parts.append(f"{where}: {err['msg']}")

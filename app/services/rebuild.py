@@ -4,12 +4,14 @@ article by article (each in its own transaction, so the service keeps serving an
 a stopped rebuild resumes where it was), revisions in order."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from app import storage
 from app.engine import ENGINE_VERSION
 from app.models import Change
+from app.services import notifications
 from app.services.ingest import Head, derive, stored_blocks
 
 
@@ -32,14 +34,16 @@ def stale_articles(session: Session, article_id: str | None = None) -> list[int]
     return storage.articles_with_engine_other_than(session, ENGINE_VERSION, article_id)
 
 
-def rebuild_article(session: Session, article_pk: int) -> RebuildReport:
-    """Recompute one article's records and provenance (the caller commits)."""
+def rebuild_article(session: Session, article_pk: int, *, now: datetime) -> RebuildReport:
+    """Recompute one article's records and provenance (the caller commits); a record
+    whose kinds or significance moved raises a `change.rederived` event."""
     report = RebuildReport(articles=1)
     external_id = storage.lock_article_by_pk(session, article_pk)
     if external_id is None:  # deleted meanwhile
         return RebuildReport()
     changes = {c.revision_id: c for c in storage.article_changes(session, article_pk)}
     head: Head | None = None
+    moved = []
     for revision in storage.article_revisions(session, article_pk):
         number = revision.revision_no
         blocks = stored_blocks(revision)
@@ -65,6 +69,7 @@ def rebuild_article(session: Session, article_pk: int) -> RebuildReport:
             kinds: list[str] = list(record.kinds)
             if change.kinds != kinds or change.significance != record.significance:
                 report.moved += 1
+                moved.append((external_id, revision, change))
                 if len(report.examples) < 10:
                     report.examples.append(
                         f"{external_id} r{number}: {change.kinds} {change.significance:g}"
@@ -81,4 +86,5 @@ def rebuild_article(session: Session, article_pk: int) -> RebuildReport:
             revision.provenance = provenance
         head = Head.of(revision, blocks)
     session.flush()
+    notifications.enqueue(session, moved, now=now, event_type=notifications.EVENT_REDERIVED)
     return report

@@ -34,6 +34,28 @@ WRITE_ROUTES = [
     ("POST", "/v1/articles/{article_id}/revisions", "/v1/articles/a/revisions"),
     ("POST", "/v1/import", "/v1/import"),
 ]
+ADMIN_ROUTES = [
+    ("POST", "/v1/subscriptions", "/v1/subscriptions"),
+    ("GET", "/v1/subscriptions", "/v1/subscriptions"),
+    ("GET", "/v1/subscriptions/{subscription_id}", "/v1/subscriptions/1"),
+    ("DELETE", "/v1/subscriptions/{subscription_id}", "/v1/subscriptions/1"),
+    (
+        "POST",
+        "/v1/subscriptions/{subscription_id}/rotate-secret",
+        "/v1/subscriptions/1/rotate-secret",
+    ),
+    ("POST", "/v1/subscriptions/{subscription_id}/resume", "/v1/subscriptions/1/resume"),
+    (
+        "GET",
+        "/v1/subscriptions/{subscription_id}/deliveries",
+        "/v1/subscriptions/1/deliveries",
+    ),
+    (
+        "POST",
+        "/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/retry",
+        "/v1/subscriptions/1/deliveries/1/retry",
+    ),
+]
 OPEN_ROUTES = [("GET", "/healthz", "/healthz"), ("GET", "/readyz", "/readyz")]
 REFUSALS = {401, 403, 429}
 
@@ -59,6 +81,10 @@ def call(client: TestClient, method: str, path: str, secret: str | None):
         return client.post(
             path, content=line, headers=headers | {"Content-Type": "application/x-ndjson"}
         )
+    if path == "/v1/subscriptions" and method == "POST":
+        return client.post(path, json={"url": "https://example.com/hook"}, headers=headers)
+    if method == "DELETE":
+        return client.delete(path, headers=headers)
     if method == "POST":
         return client.post(path, json={"old": "a b", "new": "a c"}, headers=headers)
     return client.get(path, headers=headers)
@@ -67,18 +93,18 @@ def call(client: TestClient, method: str, path: str, secret: str | None):
 def test_the_lists_cover_every_operation(client: TestClient) -> None:
     spec = client.app.openapi()  # type: ignore[attr-defined]
     documented = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
-    listed = {(m, p) for m, p, _ in READ_ROUTES + WRITE_ROUTES + OPEN_ROUTES}
+    listed = {(m, p) for m, p, _ in READ_ROUTES + WRITE_ROUTES + ADMIN_ROUTES + OPEN_ROUTES}
     assert documented - listed == {("POST", "/v1/hooks/publish")}  # signed, tested in test_hooks
 
 
 @pytest.mark.parametrize(
-    ("who", "reads", "writes"),
+    ("who", "reads", "writes", "admins"),
     [
-        (None, 401, 401),
-        ("revoked", 401, 401),
-        ("read", None, 403),
-        ("write", None, None),
-        ("admin", None, None),
+        (None, 401, 401, 401),
+        ("revoked", 401, 401, 401),
+        ("read", None, 403, 403),
+        ("write", None, None, 403),
+        ("admin", None, None, None),
     ],
 )
 def test_every_route_with_each_kind_of_key(
@@ -87,10 +113,11 @@ def test_every_route_with_each_kind_of_key(
     who: str | None,
     reads: int | None,
     writes: int | None,
+    admins: int | None,
 ) -> None:
     client = make_client(AUTH_REQUIRED_FOR_READS=True, AUTH_REQUIRED_FOR_WRITES=True)
     secret = secrets[who] if who else None
-    for routes, refused in ((WRITE_ROUTES, writes), (READ_ROUTES, reads)):
+    for routes, refused in ((WRITE_ROUTES, writes), (READ_ROUTES, reads), (ADMIN_ROUTES, admins)):
         for method, _, path in routes:
             response = call(client, method, path, secret)
             if refused is None:
@@ -109,6 +136,8 @@ def test_open_by_default_but_a_presented_key_must_be_good(
 ) -> None:
     assert call(client, "POST", "/v1/articles/a/revisions", None).status_code == 201
     assert call(client, "GET", "/v1/articles/a", None).status_code == 200
+    for method, _, path in ADMIN_ROUTES:  # never without an admin key
+        assert call(client, method, path, None).status_code == 401, path
     assert call(client, "GET", "/v1/articles/a", "adk_not-a-key").status_code == 401
     assert call(client, "GET", "/v1/articles/a", secrets["revoked"]).status_code == 401
     assert call(client, "POST", "/v1/articles/a/revisions", secrets["read"]).status_code == 403
