@@ -70,9 +70,12 @@ class Worker:
                 if not sent:
                     self._stopping.wait(self.poll)
         finally:
-            self._pool.shutdown(wait=True)
-            self._client.close()
+            self.close()
             log.info("delivery worker %s stopped", self.name)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._client.close()
 
     def run_once(self) -> int:
         """Claim one batch (up to DELIVERY_CONCURRENCY) and send it; how many were tried."""

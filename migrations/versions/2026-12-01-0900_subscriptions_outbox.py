@@ -9,6 +9,7 @@ Create Date: 2026-12-01 09:00:00
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,7 +25,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 PENDING = sa.text("status = 'pending'")
 
 
-def _time(name: str, nullable: bool = True) -> sa.Column[sa.DateTime]:
+def _time(name: str, nullable: bool = True) -> "sa.Column[datetime]":
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
