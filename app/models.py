@@ -264,3 +264,4 @@ class DeliveryAttempt(Base):
     duration_ms: Mapped[float] = mapped_column(Float)
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str] = mapped_column(String(100))  # which worker tried

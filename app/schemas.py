@@ -464,6 +464,7 @@ class AttemptRead(BaseModel):
     duration_ms: float
     status_code: int | None = Field(description="The receiver's status; null: no answer")
     error: str | None
+    worker: str = Field(description="The worker that tried: host:pid:tag")
 
 
 class DeliveryRead(BaseModel):

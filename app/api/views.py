@@ -196,6 +196,7 @@ def delivery_read(delivery: Delivery, article_id: str, attempts: list[Any]) -> D
                 duration_ms=a.duration_ms,
                 status_code=a.status_code,
                 error=a.error,
+                worker=a.worker,
             )
             for a in attempts
         ],

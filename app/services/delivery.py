@@ -233,6 +233,7 @@ def record(
             duration_ms=outcome.duration_ms,
             status_code=outcome.status_code,
             error=outcome.error,
+            worker=worker,
         )
     )
     delivery = storage.leased_delivery(session, claimed.id, worker)

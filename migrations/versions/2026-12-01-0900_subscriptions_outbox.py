@@ -102,6 +102,7 @@ def upgrade() -> None:
         sa.Column("duration_ms", sa.Float(), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("worker", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(
             ["delivery_id"],
             ["delivery.id"],
