@@ -24,6 +24,7 @@ class Receiver:
     # path -> f(n) giving the status for the n-th request (1-based) to that path; default 204
     script: dict[str, Callable[[int], int]] = field(default_factory=dict)
     delay: float = 0.0  # seconds each answer takes
+    gate: threading.Event | None = None  # when set: answers wait for it to open
     requests: list[Received] = field(default_factory=list)
     in_flight: dict[str, int] = field(default_factory=dict)  # webhook-id -> requests now
     overlaps: list[str] = field(default_factory=list)  # ids received twice at once
@@ -71,6 +72,8 @@ def running_receiver() -> Iterator[Receiver]:
                 seen = receiver.arrivals[self.path] = receiver.arrivals.get(self.path, 0) + 1
             status = receiver.script.get(self.path, _accept)(seen)
             time.sleep(receiver.delay)
+            if receiver.gate is not None:
+                receiver.gate.wait(30)
             with receiver.lock:
                 receiver.in_flight[event_id] -= 1
                 receiver.requests.append(
