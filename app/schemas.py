@@ -411,14 +411,22 @@ class SubscriptionFilter(BaseModel):
     )
 
 
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+# Every URL this matches is taken (a property test holds the service to it).
+TARGET_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://{_LABEL}(\.{_LABEL})*(:{_PORT})?([/?][!\"$-~]*)?$"
+
+
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # The pattern is documented here and enforced by the service, which first says
+    # what is wrong in words (credentials, a fragment, a port out of range …).
     url: str = Field(
-        min_length=8,
         max_length=2000,
-        pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s]+$",
-        description="Where events are POSTed: http:// or https://, no credentials",
+        json_schema_extra={"pattern": TARGET_URL_PATTERN},
+        description="Where events are POSTed: http:// or https://, a host name (IDNs in "
+        "their xn-- form) or IPv4 address, no credentials, no fragment",
     )
     description: Annotated[str, _no_nul(500)] | None = None
     filter: SubscriptionFilter = Field(

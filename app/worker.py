@@ -96,7 +96,10 @@ class Worker:
         tried = len(claimed)
         pending = set(running)
         while pending:
-            _, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                if (error := future.exception()) is not None:  # its lease runs out: sent again
+                    log.error("delivery %s failed: %r", running[future].id, error)
             if self._stopping.is_set():
                 unstarted = [f for f in pending if f.cancel()]
                 if unstarted:

@@ -106,7 +106,7 @@ def pinned(url: str) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
     host replaced by a public address it resolves to, the Host header, and the TLS
     server name; Refused if the host resolves to any address that is not global."""
     target = httpx.URL(url)
-    host = target.host
+    host = target.raw_host.decode("ascii")
     port = target.port or (443 if target.scheme == "https" else 80)
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -172,7 +172,7 @@ def send(client: httpx.Client, claimed: Claimed, policy: Policy) -> Outcome:
         return Outcome(None, f"refused: {exc}", took())
     except httpx.TimeoutException:
         return Outcome(None, f"no answer within {policy.timeout:g} s", took())
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         return Outcome(None, f"{exc.__class__.__name__}: {exc}"[:500], took())
 
 

@@ -16,14 +16,15 @@ service.
 
 import base64
 import ipaddress
+import re
 import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
+import httpx
 import orjson
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from app import storage
 from app.engine import FEED_KINDS
 from app.errors import InvalidInput, NotFound
 from app.models import Change, Delivery, Revision, Subscription
-from app.schemas import change_json
+from app.schemas import TARGET_URL_PATTERN, change_json
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -56,32 +57,40 @@ def check_target(url: str, *, block_private: bool) -> str:
     """A subscriber URL: absolute http(s), with a host, no credentials, no fragment;
     with `block_private`, not a loopback or private address written out (names are
     resolved and checked again at every delivery)."""
-    parts = urlsplit(url)
+    try:
+        parts = httpx.URL(url)
+        host = parts.raw_host.decode("ascii")  # as sent (IDNs in their xn-- form)
+    except (httpx.InvalidURL, ValueError):  # IDNA errors are ValueErrors too
+        raise InvalidInput("url: not a valid URL") from None
     if parts.scheme not in ("http", "https"):
         raise InvalidInput("url: must start with http:// or https://")
-    if not parts.hostname:
-        raise InvalidInput("url: names no host")
-    if parts.username is not None or parts.password is not None:
+    if parts.userinfo:
         raise InvalidInput(
             "url: holds credentials; leave them out (each delivery is signed with the "
             "subscription's secret, which the receiver verifies)"
         )
-    if parts.fragment:
+    if parts.fragment or "#" in url:
         raise InvalidInput("url: a fragment (#…) is never sent; leave it out")
-    try:
-        parts.port  # noqa: B018 - raises on a port out of range
-    except ValueError:
-        raise InvalidInput("url: the port must be a number from 1 to 65535") from None
-    if block_private and _private_host(parts.hostname):
+    if parts.port is not None and not 1 <= parts.port <= 65535:
+        raise InvalidInput("url: the port must be a number from 1 to 65535")
+    if not _TARGET_URL.match(url):
         raise InvalidInput(
-            f"url: {parts.hostname} is not a public address; this server refuses private "
+            "url: write it as http(s)://host[:port][/path][?query] with an ASCII host name "
+            "(IDNs in their xn-- form) or an IPv4 address"
+        )
+    if block_private and _private_host(host):
+        raise InvalidInput(
+            f"url: {host} is not a public address; this server refuses private "
             "targets (BLOCK_PRIVATE_TARGETS)"
         )
     return url
 
 
+_TARGET_URL = re.compile(TARGET_URL_PATTERN)
+
+
 def _private_host(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
         return True
     try:
         return not ipaddress.ip_address(host).is_global

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -116,12 +117,15 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     sessions: Sessions, own_database_url: str, receiver: Receiver, tmp_path: Path
 ) -> None:
     owed = owe_events(sessions, receiver, articles=6, revisions=10)
-    receiver.delay = 0.1  # requests in flight when the kill comes
+    receiver.gate = threading.Event()
+    receiver.gate.set()
     log = tmp_path / "worker.log"
     settings = {"DELIVERY_LEASE_SECONDS": "2", "DELIVERY_TIMEOUT_SECONDS": "1"}
     first = start_worker(own_database_url, log, **settings)
     try:
         receiver.wait_for(15, timeout=60)
+        receiver.gate.clear()  # what arrives now hangs: the kill comes mid-request
+        wait_until(lambda: any(receiver.in_flight.values()), timeout=30, what="a request hangs")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
@@ -130,6 +134,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     unfinished = [d for d in deliveries(sessions) if d.status == "pending"]
     assert unfinished, "the kill came after the last event: nothing was tested"
     assert any(d.leased_by for d in unfinished), "no claim was in flight at the kill"
+    receiver.gate.set()
 
     second = start_worker(own_database_url, log, **settings)
     try:
