@@ -24,7 +24,7 @@ from app.api.http import HeadAsGet
 from app.api.schemas_openapi import openapi_schema
 from app.db import Sessions, create_db_engine, create_sessions
 from app.errors import add_exception_handlers
-from app.services import receipts
+from app.services import notifications, receipts
 from app.services.health import schema_head
 from app.settings import Settings, get_settings
 from app.worker import InlineWorker, runs_inline
@@ -36,13 +36,16 @@ moved, split or merged, and the words changed inside them."""
 log = logging.getLogger(__name__)
 
 
-def purge_receipts(sessions: Sessions, settings: Settings) -> int:
-    """Forget web-hook ids and idempotency keys older than RECEIPT_RETENTION_HOURS."""
+def purge_expired(sessions: Sessions, settings: Settings) -> int:
+    """Forget web-hook ids and idempotency keys older than RECEIPT_RETENTION_HOURS, and
+    delivered or dead events older than DELIVERY_RETENTION_DAYS."""
+    now = datetime.now(UTC)
     with sessions.write() as session:
         removed = receipts.purge_expired(
-            session,
-            now=datetime.now(UTC),
-            retention=timedelta(hours=settings.RECEIPT_RETENTION_HOURS),
+            session, now=now, retention=timedelta(hours=settings.RECEIPT_RETENTION_HOURS)
+        )
+        removed += notifications.purge_old_deliveries(
+            session, now=now, retention=timedelta(days=settings.DELIVERY_RETENTION_DAYS)
         )
         session.commit()
     return removed
@@ -51,12 +54,12 @@ def purge_receipts(sessions: Sessions, settings: Settings) -> int:
 async def _housekeeping(app: FastAPI) -> None:
     """Off the request path: purge old receipts (and whatever else ages out)."""
     try:
-        removed = await run_in_threadpool(purge_receipts, app.state.sessions, app.state.settings)
+        removed = await run_in_threadpool(purge_expired, app.state.sessions, app.state.settings)
     except SQLAlchemyError as exc:  # not migrated yet, or the database is away: next time
         log.warning("receipt purge skipped: %s", exc.__class__.__name__)
     else:
         if removed:
-            log.info("purged %d expired receipts", removed)
+            log.info("purged %d expired receipts and old deliveries", removed)
 
 
 async def _every_interval(app: FastAPI) -> None:

@@ -248,6 +248,7 @@ class Delivery(Base):
             sqlite_where=text("status = 'pending'"),
         ),
         Index("ix_delivery_subscription", "subscription_id", "id"),
+        Index("ix_delivery_created_at", "created_at"),  # the retention purge
     )
 
 

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     DELIVERY_CONCURRENCY: int = Field(default=4, ge=1, le=64)
     DELIVERY_POLL_SECONDS: float = Field(default=1.0, gt=0)
     DELIVERY_PAUSE_AFTER_SECONDS: int = Field(default=86400, gt=0)
+    DELIVERY_RETENTION_DAYS: int = Field(default=30, gt=0)
     SECRET_ROTATION_GRACE_HOURS: float = Field(default=24.0, ge=0)
     BLOCK_PRIVATE_TARGETS: bool = False
 

@@ -520,12 +520,9 @@ def claim_deliveries(
     ).all()
 
 
-def leased_delivery(session: Session, delivery_id: int, worker: str) -> Delivery | None:
-    """The delivery, locked, if `worker` still holds its lease."""
+def lock_delivery(session: Session, delivery_id: int) -> Delivery | None:
     return session.scalars(
-        select(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.leased_by == worker)
-        .with_for_update()
+        select(Delivery).where(Delivery.id == delivery_id).with_for_update()
     ).first()
 
 
@@ -577,6 +574,16 @@ def delivery_attempts(
     ):
         found[attempt.delivery_id].append(attempt)
     return found
+
+
+def purge_deliveries(session: Session, older_than: datetime) -> int:
+    """Forget delivered and dead events made before `older_than` (with their attempts)."""
+    result = session.execute(
+        delete(Delivery).where(
+            Delivery.created_at < older_than, Delivery.status.in_(("delivered", "dead"))
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def resume_deliveries(session: Session, subscription_id: int, now: datetime) -> None:

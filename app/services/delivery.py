@@ -225,7 +225,11 @@ def record(
 ) -> str | None:
     """Store one attempt and what follows from it; the delivery's new status (None if
     this worker's lease was lost meanwhile: the attempt is kept, the state is not
-    touched)."""
+    touched; or if the delivery was deleted with its subscription)."""
+    delivery = storage.lock_delivery(session, claimed.id)
+    subscription = storage.get_subscription(session, claimed.subscription_id)
+    if delivery is None or subscription is None:
+        return None
     session.add(
         DeliveryAttempt(
             delivery_id=claimed.id,
@@ -236,9 +240,7 @@ def record(
             worker=worker,
         )
     )
-    delivery = storage.leased_delivery(session, claimed.id, worker)
-    subscription = storage.get_subscription(session, claimed.subscription_id)
-    if delivery is None or subscription is None:
+    if delivery.leased_by != worker:
         return None
     delivery.lease_until = None
     delivery.leased_by = None

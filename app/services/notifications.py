@@ -279,6 +279,11 @@ def list_deliveries(
     return [(d, ext, attempts[d.id]) for d, ext in page], page[-1][0].id if more else None
 
 
+def purge_old_deliveries(session: Session, *, now: datetime, retention: timedelta) -> int:
+    """Forget delivered and dead events older than `retention`; pending ones stay."""
+    return storage.purge_deliveries(session, now - retention)
+
+
 def retry_delivery(
     session: Session, subscription_id: int, delivery_id: int, *, now: datetime
 ) -> tuple[Delivery, str, list[Any]]:

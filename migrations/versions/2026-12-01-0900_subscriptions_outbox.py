@@ -94,6 +94,7 @@ def upgrade() -> None:
         sqlite_where=PENDING,
     )
     op.create_index("ix_delivery_subscription", "delivery", ["subscription_id", "id"])
+    op.create_index("ix_delivery_created_at", "delivery", ["created_at"])
     op.create_table(
         "delivery_attempt",
         sa.Column("id", BIG_ID, nullable=False),

@@ -112,3 +112,4 @@ def test_start_up_says_when_keys_are_not_required(
 def test_the_docker_image_requires_keys() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "AUTH_REQUIRED_FOR_WRITES=true AUTH_REQUIRED_FOR_READS=true" in dockerfile
+    assert "BLOCK_PRIVATE_TARGETS=true" in dockerfile

@@ -270,3 +270,22 @@ def test_rebuild_tells_of_records_whose_kinds_moved(session: Session) -> None:
 @given(st.from_regex(TARGET_URL_PATTERN, fullmatch=True).filter(lambda u: len(u) <= 2000))
 def test_every_url_the_schema_allows_is_taken(url: str) -> None:
     assert notifications.check_target(url, block_private=False) == url
+
+
+def test_old_settled_deliveries_are_purged_pending_ones_stay(session: Session) -> None:
+    subscribe(session)
+    for n in range(4):
+        publish(session, f"story-{n}", INTRO)
+    rows = events(session)
+    ages = [40, 40, 40, 1]  # days
+    states = ["delivered", "dead", "pending", "delivered"]
+    for row, status, age in zip(rows, states, ages, strict=True):
+        row.status = status
+        row.created_at = NOW - timedelta(days=age)
+    session.flush()
+    removed = notifications.purge_old_deliveries(session, now=NOW, retention=timedelta(days=30))
+    assert removed == 2
+    assert [(e.status, e.revision_no) for e in events(session)] == [
+        ("pending", 1),
+        ("delivered", 1),
+    ]
