@@ -24,7 +24,7 @@ class Receiver:
     # path -> f(n) giving the status for the n-th request (1-based) to that path; default 204
     script: dict[str, Callable[[int], int]] = field(default_factory=dict)
     delay: float = 0.0  # seconds each answer takes
-    gate: threading.Event | None = None  # when set: answers wait for it to open
+    gate: threading.Event | None = None  # if given: answers wait until it is set
     requests: list[Received] = field(default_factory=list)
     in_flight: dict[str, int] = field(default_factory=dict)  # webhook-id -> requests now
     overlaps: list[str] = field(default_factory=list)  # ids received twice at once
