@@ -520,6 +520,18 @@ def claim_deliveries(
     ).all()
 
 
+def any_due_delivery(session: Session, now: datetime) -> bool:
+    """Whether some pending delivery is due (a read: idle workers take no write lock)."""
+    return (
+        session.scalar(
+            select(Delivery.id)
+            .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def lock_delivery(session: Session, delivery_id: int) -> Delivery | None:
     return session.scalars(
         select(Delivery).where(Delivery.id == delivery_id).with_for_update()

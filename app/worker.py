@@ -79,6 +79,9 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim one batch (up to DELIVERY_CONCURRENCY) and send it; how many were tried."""
+        with self.sessions.read() as session:
+            if not delivery.any_due(session, _now()):
+                return 0
         with self.sessions.write() as session:
             claimed = delivery.claim(
                 session,

@@ -69,6 +69,10 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def any_due(session: Session, now: datetime) -> bool:
+    return storage.any_due_delivery(session, now)
+
+
 def claim(
     session: Session, *, worker: str, now: datetime, lease: float, limit: int
 ) -> list[Claimed]:
