@@ -16,8 +16,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/alembic upgrade head
-	$(BIN)/uvicorn --factory app.main:create_app --host $(HOST) --port $(PORT) --workers $${WEB_CONCURRENCY:-1}
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) PORT=$(PORT) bin/serve
 
 # Static checks alone: ruff (lint and format), mypy --strict, the import-linter layer contracts.
 lint: install

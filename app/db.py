@@ -70,6 +70,8 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; on SQLite, write-safe: WAL, busy timeout, and write
     transactions that begin IMMEDIATE (reads begin deferred and never wait for writers)."""
     parsed = make_url(url)
+    # Statement parameters (article text) never appear in errors or logs.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":

@@ -7,11 +7,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+DATABASE_RETRY_SECONDS = 5
 log = logging.getLogger(__name__)
 
 
@@ -152,6 +155,28 @@ def add_exception_handlers(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed here; use {', '.join(allow)}."
         response = problem(exc.status_code, code, detail, request.url.path)
         response.headers.update(headers)
+        return response
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DisconnectionError)
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(TimeoutError)  # SQLite: this process's writers queue (app.db)
+    async def _database_away(request: Request, exc: Exception) -> JSONResponse:
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            exc.__class__.__name__,
+        )
+        response = problem(
+            503,
+            "database_unavailable",
+            "The database is unreachable or busy; nothing was stored. Retry after "
+            f"{DATABASE_RETRY_SECONDS} s (with the same Idempotency-Key, if you sent one).",
+            request.url.path,
+        )
+        response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
         return response
 
     @app.exception_handler(Exception)

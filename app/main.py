@@ -18,12 +18,13 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from app.api import articles, changes, diffs, health, hooks, imports, subscriptions
+from app.api import articles, changes, diffs, health, hooks, imports, metrics, subscriptions
 from app.api.access import RateLimiter
 from app.api.http import HeadAsGet
 from app.api.schemas_openapi import openapi_schema
 from app.db import Sessions, create_db_engine, create_sessions
 from app.errors import add_exception_handlers
+from app.observability import ObserveRequests, configure_logging
 from app.services import notifications, receipts
 from app.services.health import schema_head
 from app.settings import Settings, get_settings
@@ -109,6 +110,7 @@ class ArticleDiffApp(FastAPI):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.LOG_FORMAT, settings.LOG_LEVEL)
     app = ArticleDiffApp(
         title="Article revision diff service",
         version="0.1.0",
@@ -136,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "X-Duplicate-Delivery"],
         )
     app.add_middleware(HeadAsGet)
-    for module in (health, articles, diffs, changes, hooks, imports, subscriptions):
+    app.add_middleware(ObserveRequests)  # outermost: every answer gets an id and a log line
+    for module in (health, metrics, articles, diffs, changes, hooks, imports, subscriptions):
         app.include_router(module.router)
     return app

@@ -249,6 +249,12 @@ class Delivery(Base):
         ),
         Index("ix_delivery_subscription", "subscription_id", "id"),
         Index("ix_delivery_created_at", "created_at"),  # the retention purge
+        Index(  # the dead-letter count on /metrics
+            "ix_delivery_dead",
+            "id",
+            postgresql_where=text("status = 'dead'"),
+            sqlite_where=text("status = 'dead'"),
+        ),
     )
 
 

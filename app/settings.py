@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_ANONYMOUS: str = "120/minute"
     RATE_LIMIT_STORAGE_URI: str = "memory://"
     CORS_ORIGINS: str = ""
+    LOG_FORMAT: Literal["json", "text"] = "json"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Outbound notifications. The delivery worker runs inside the API process when
     # DELIVERY_WORKER is "inline" ("auto": inline on SQLite only); on PostgreSQL run
     # `python -m app worker` processes instead.

@@ -5,11 +5,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, exists, insert, inspect, or_, select, text, update
+from sqlalchemy import (
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, defer
 
-from app.db import Base
+from app.db import Base, UTCDateTime
 from app.models import (
     ApiKey,
     Article,
@@ -586,6 +599,18 @@ def delivery_attempts(
     ):
         found[attempt.delivery_id].append(attempt)
     return found
+
+
+def outbox_counts(session: Session) -> tuple[int, int, datetime | None]:
+    """Pending and dead deliveries, and when the oldest pending one was made."""
+    pending, oldest = session.execute(
+        select(func.count(), func.min(Delivery.created_at)).where(Delivery.status == "pending")
+    ).one()
+    dead = session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.status == "dead")
+    )
+    oldest_at = UTCDateTime().process_result_value(oldest, session.get_bind().dialect)
+    return int(pending), int(dead or 0), oldest_at
 
 
 def purge_deliveries(session: Session, older_than: datetime) -> int:

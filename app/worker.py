@@ -19,6 +19,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import Sessions
+from app.observability import DELIVERIES, DELIVERY_LATENCY
 from app.services import delivery
 from app.services.delivery import Claimed, Policy
 from app.settings import Settings
@@ -114,12 +115,15 @@ class Worker:
 
     def _deliver(self, claimed: Claimed) -> None:
         outcome = delivery.send(self._client, claimed, self.policy)
+        DELIVERY_LATENCY.observe(outcome.duration_ms / 1000)
         try:
             with self.sessions.write() as session:
-                delivery.record(
+                status = delivery.record(
                     session, claimed, outcome, worker=self.name, now=_now(), policy=self.policy
                 )
                 session.commit()
+            if status is not None:
+                DELIVERIES.labels("retry" if status == "pending" else status).inc()
         except SQLAlchemyError as exc:  # the lease runs out and the event goes again
             log.warning("delivery %s: result not stored (%s)", claimed.id, exc.__class__.__name__)
 

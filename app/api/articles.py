@@ -22,6 +22,7 @@ from app.api.deps import (
     problems,
 )
 from app.api.schemas_openapi import REVISION_BODY
+from app.observability import REVISIONS
 from app.schemas import (
     ArticleRead,
     Blame,
@@ -82,6 +83,8 @@ def create_revision(
         claim=claim,
     )
     session.commit()
+    if outcome.created and not outcome.replayed:
+        REVISIONS.labels("api").inc()
     return views.ingest_response(outcome)
 
 

@@ -10,6 +10,7 @@ from app.api.access import HookAccess
 from app.api.body import load_json
 from app.api.deps import BodyDep, SettingsDep, WriteSessionDep, problems
 from app.api.schemas_openapi import PUBLISH_BODY
+from app.observability import REVISIONS
 from app.schemas import IngestResult, PublishPayload
 from app.services import receipts
 from app.services.content import ContentLimits
@@ -51,4 +52,6 @@ def publish(
         claim=receipts.for_webhook(headers["webhook-id"], body),
     )
     session.commit()
+    if outcome.created and not outcome.replayed:
+        REVISIONS.labels("hook").inc()
     return views.ingest_response(outcome)

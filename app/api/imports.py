@@ -14,6 +14,7 @@ from app.api.body import media_type
 from app.api.deps import SettingsDep, problems
 from app.api.schemas_openapi import IMPORT_BODY
 from app.errors import InvalidInput, RequestTimeout, UnsupportedMediaType
+from app.observability import REVISIONS
 from app.schemas import ImportResult
 from app.services.bulk import BATCH_LINES, Importer, LineSplitter
 from app.services.content import ContentLimits
@@ -72,12 +73,13 @@ async def import_revisions(
     size = 0
 
     def apply(lines: list[tuple[int, bytes | None]]) -> None:
-        importer.take(
+        done = importer.take(
             lines,
             limits=limits,
             max_json_depth=settings.MAX_JSON_DEPTH,
             max_line_bytes=settings.MAX_BODY_BYTES,
         )
+        REVISIONS.labels("import").inc(done.created)
 
     stream = request.stream().__aiter__()
     while True:

@@ -12,7 +12,6 @@ from app.engine import (
     UNIFIED_CONTEXT,
     Diff,
     Granularity,
-    compare,
     render_html,
     render_unified,
 )
@@ -21,7 +20,7 @@ from app.models import Revision
 from app.schemas import DiffRead
 from app.services.articles import parse_revision_ref, require_article, require_revision
 from app.services.content import BodyFormat, ContentLimits, parse_body
-from app.services.ingest import stored_blocks
+from app.services.ingest import measured_compare, stored_blocks
 
 Format = Literal["json", "unified", "html"]
 MEDIA_TYPES: dict[Format, str] = {
@@ -80,7 +79,7 @@ def diff_revisions(
     found = storage.revisions_for_diff(session, article.id, {from_no, to_no})
     new = found.get(to_no) or require_revision(session, article, to_no)
     old = found.get(from_no) or require_revision(session, article, from_no)
-    diff = compare(stored_blocks(old), stored_blocks(new))
+    diff = measured_compare("read", stored_blocks(old), stored_blocks(new))
     pinned = from_ref is not None and to_ref is not None and "latest" not in (from_ref, to_ref)
     return RevisionDiff(article.external_id, old, new, diff, pinned)
 
@@ -94,7 +93,8 @@ def diff_texts(
     limits: ContentLimits,
 ) -> Diff:
     """Two bodies sent by a caller, parsed within the same limits as stored revisions."""
-    return compare(
+    return measured_compare(
+        "read",
         parse_body(old, body_format, limits),
         parse_body(new, body_format, limits),
         granularity=granularity,

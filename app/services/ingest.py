@@ -5,10 +5,12 @@ publish web-hook): optionally idempotent, it flushes but never commits; the
 caller commits once.
 """
 
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,7 @@ from app.engine import (
     ENGINE_VERSION,
     Block,
     ChangeRecord,
+    Diff,
     Document,
     block_from_dict,
     carry_provenance,
@@ -25,6 +28,7 @@ from app.engine import (
 )
 from app.errors import NotFound
 from app.models import Change, Receipt, Revision
+from app.observability import observe_diff
 from app.services import notifications, receipts
 from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
 from app.storage import LockedArticle
@@ -173,12 +177,20 @@ def next_revision(
     return revision, change
 
 
+def measured_compare(use: str, old: Sequence[Block], new: Sequence[Block], **options: Any) -> Diff:
+    """The engine's compare(), timed and sized for the metrics (`use`: ingest, read)."""
+    started = time.perf_counter()
+    diff = compare(old, new, **options)
+    observe_diff(use, time.perf_counter() - started, len(old) + len(new), bool(diff.degraded))
+    return diff
+
+
 def derive(
     head: Head, revision: Revision, blocks: Sequence[Block]
 ) -> tuple[list[list[int]], ChangeRecord]:
     """What the engine makes of a revision (whose blocks are `blocks`) following `head`:
     its blocks' provenance and the change record."""
-    diff = compare(head.blocks, blocks)
+    diff = measured_compare("ingest", head.blocks, blocks)
     provenance = carry_provenance(diff, head.provenance, revision.revision_no)
     record = change_record(
         diff, old_title=head.title, new_title=revision.title, revert_of=revision.revert_of

@@ -284,6 +284,17 @@ def purge_old_deliveries(session: Session, *, now: datetime, retention: timedelt
     return storage.purge_deliveries(session, now - retention)
 
 
+def backlog(session: Session, now: datetime) -> list[tuple[str, str, float]]:
+    """Outbox gauges for /metrics: (name, help, value)."""
+    pending, dead, oldest = storage.outbox_counts(session)
+    age = (now - oldest).total_seconds() if oldest is not None else 0.0
+    return [
+        ("articlediff_outbox_pending", "Events waiting to be delivered", float(pending)),
+        ("articlediff_outbox_dead", "Events whose every attempt failed (kept)", float(dead)),
+        ("articlediff_outbox_oldest_pending_seconds", "Age of the oldest waiting event", age),
+    ]
+
+
 def retry_delivery(
     session: Session, subscription_id: int, delivery_id: int, *, now: datetime
 ) -> tuple[Delivery, str, list[Any]]:

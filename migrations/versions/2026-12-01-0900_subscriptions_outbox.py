@@ -95,6 +95,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_delivery_subscription", "delivery", ["subscription_id", "id"])
     op.create_index("ix_delivery_created_at", "delivery", ["created_at"])
+    dead = sa.text("status = 'dead'")
+    op.create_index(
+        "ix_delivery_dead", "delivery", ["id"], postgresql_where=dead, sqlite_where=dead
+    )
     op.create_table(
         "delivery_attempt",
         sa.Column("id", BIG_ID, nullable=False),

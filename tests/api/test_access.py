@@ -26,6 +26,7 @@ READ_ROUTES = [
     ("GET", "/v1/articles/{article_id}/diff/unified", "/v1/articles/a/diff/unified?from=1&to=1"),
     ("GET", "/v1/articles/{article_id}/diff/html", "/v1/articles/a/diff/html?from=1&to=1"),
     ("GET", "/v1/changes", "/v1/changes"),
+    ("GET", "/metrics", "/metrics"),
     ("POST", "/v1/diff", "/v1/diff"),
     ("POST", "/v1/diff/unified", "/v1/diff/unified"),
     ("POST", "/v1/diff/html", "/v1/diff/html"),
