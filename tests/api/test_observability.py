@@ -37,7 +37,7 @@ def test_the_request_id_is_taken_or_made_and_returned(client: TestClient) -> Non
     made = client.get("/healthz")
     assert len(made.headers["x-request-id"]) == 32
     for bad in ("has space", "x" * 129, "naïve", 'a"b'):
-        refused = client.get("/healthz", headers={"X-Request-ID": bad.encode()})
+        refused = client.get("/healthz", headers={b"X-Request-ID": bad.encode()})
         assert len(refused.headers["x-request-id"]) == 32  # a fresh one instead
     problem = client.get("/v1/articles/none", headers={"X-Request-ID": "abc"})
     assert problem.status_code == 404
