@@ -80,7 +80,7 @@ def test_a_database_outage_is_503s_then_recovery_without_a_restart(
     with serving(postgres.url, tmp_path / "server.log", **settings) as (base, _):
         load = Load(base)
         with ThreadPoolExecutor(4) as pool:
-            clients = [pool.submit(load.client, n) for n in range(4)]
+            running = [pool.submit(load.client, n) for n in range(4)]
             time.sleep(1)
             load.phase = "down"
             postgres.kill()
@@ -91,8 +91,8 @@ def test_a_database_outage_is_503s_then_recovery_without_a_restart(
             load.phase = "back"
             time.sleep(2)
             load.stop.set()
-            for client in clients:
-                client.result()  # a timeout or a dropped connection fails here
+            for future in running:
+                future.result()  # a timeout or a dropped connection fails here
 
         statuses = {r.status for r in load.results}
         assert statuses <= {201, 503}, statuses  # never a 500
