@@ -1,9 +1,15 @@
 """End to end through the real server: the Dockerfile's entry command, many workers."""
 
+import json
+import signal
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2 as httpx
+
+from tests.api.conftest import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 50
@@ -48,3 +54,30 @@ def test_concurrent_publishes_get_gapless_numbers(server: str) -> None:
         assert got.json()["content_sha256"] == r.json()["content_sha256"]
     history = httpx.get(f"{server}/v1/articles/storm/history").json()["items"]
     assert all(h["change"]["from_revision"] == h["revision"] - 1 for h in history[1:])
+
+
+def test_sigterm_lets_requests_in_flight_finish(own_database_url: str, tmp_path: Path) -> None:
+    """As a supervisor stops the service: SIGTERM arrives while an import is still
+    streaming in; the import completes and the server exits cleanly."""
+
+    def lines() -> Iterator[bytes]:
+        for n in range(5):
+            yield json.dumps({"article_id": "graceful", "text": f"Version {n}."}).encode() + b"\n"
+            time.sleep(0.4)
+
+    settings = {"WEB_CONCURRENCY": "2", "RATE_LIMIT_ANONYMOUS": ""}
+    with serving(own_database_url, tmp_path / "server.log", **settings) as (base, proc):
+        with ThreadPoolExecutor(1) as pool:
+            upload = pool.submit(
+                httpx.post,
+                f"{base}/v1/import",
+                content=lines(),
+                headers={"Content-Type": "application/x-ndjson"},
+                timeout=30,
+            )
+            time.sleep(0.6)  # the body is half sent
+            proc.send_signal(signal.SIGTERM)
+            answer = upload.result()
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["created"] == 5
+        assert proc.wait(timeout=30) == 0
