@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format fuzz bench openapi clean
+.PHONY: install run test lint format fuzz bench load openapi clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ fuzz: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# A bounded load test (locust, headless) against a local server on PostgreSQL:
+# LOAD_USERS (16), LOAD_SECONDS (30), WEB_CONCURRENCY (2), LOAD_DATABASE_URL.
+load: install
+	$(BIN)/python -m load
 
 openapi: install
 	$(BIN)/python -m scripts.openapi > openapi.yaml

@@ -113,3 +113,9 @@ def test_the_docker_image_requires_keys() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "AUTH_REQUIRED_FOR_WRITES=true AUTH_REQUIRED_FOR_READS=true" in dockerfile
     assert "BLOCK_PRIVATE_TARGETS=true" in dockerfile
+
+
+def test_every_setting_is_documented() -> None:
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`{name}`" not in readme]
+    assert missing == []
