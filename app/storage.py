@@ -446,9 +446,18 @@ def touch_api_key(session: Session, key_id: int, now: datetime) -> None:
 # Subscriptions and the outbox of deliveries
 
 
-def subscriptions(session: Session) -> Sequence[Subscription]:
-    """Every subscription (paused ones too: their events wait for them)."""
-    return session.scalars(select(Subscription).order_by(Subscription.id)).all()
+def subscription_filters(session: Session) -> Sequence[Any]:
+    """Every subscription's id and filter (paused ones too: their events wait for
+    them); plain rows, read on every ingest."""
+    return session.execute(
+        select(
+            Subscription.id,
+            Subscription.article_ids,
+            Subscription.article_prefix,
+            Subscription.kinds,
+            Subscription.min_significance,
+        ).order_by(Subscription.id)
+    ).all()
 
 
 def get_subscription(session: Session, subscription_id: int) -> Subscription | None:

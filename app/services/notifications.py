@@ -178,7 +178,9 @@ def signing_secrets(subscription: Any, now: datetime) -> list[str]:
     return found
 
 
-def matches(subscription: Subscription, article_id: str, change: Change | None) -> bool:
+def matches(subscription: Any, article_id: str, change: Change | None) -> bool:
+    """Whether a subscription's filter (a Subscription, or a row of its filter
+    columns) takes this revision."""
     if subscription.article_ids is not None and article_id not in subscription.article_ids:
         return False
     if subscription.article_prefix is not None and not article_id.startswith(
@@ -231,7 +233,7 @@ def enqueue(
     to the outbox, in the caller's transaction; how many were written."""
     if not stored:
         return 0
-    targets = storage.subscriptions(session)
+    targets = storage.subscription_filters(session)
     if not targets:
         return 0
     rows: list[dict[str, Any]] = []

@@ -1,10 +1,13 @@
 """Request ids, JSON log lines and Prometheus metrics, in the app and on the real server."""
 
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import httpx2 as httpx
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.observability import configure_logging, request_id
 from tests.api.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,3 +162,32 @@ def test_log_lines_are_json_with_the_request_id(tmp_path: Path) -> None:
     everything = log.read_text()
     assert "storm" not in everything
     assert "adk_secretkey" not in everything
+
+
+def test_every_logger_writes_the_request_id_while_a_request_is_handled() -> None:
+    """uvicorn's and SQLAlchemy's lines and Python warnings too, through the one handler."""
+    configure_logging("json", "INFO")
+    [handler] = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and getattr(h, "article_diff_handler", False)
+    ]
+    assert isinstance(handler, logging.StreamHandler)
+    written = io.StringIO()
+    previous = handler.setStream(written)
+    token = request_id.set("req-77")
+    try:
+        logging.getLogger("uvicorn.error").warning("from uvicorn")
+        logging.getLogger("sqlalchemy.pool").warning("from sqlalchemy")
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.warn("a library warning", UserWarning, stacklevel=1)
+    finally:
+        request_id.reset(token)
+        handler.setStream(previous)
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
+    assert [(line["logger"], line["request_id"]) for line in lines] == [
+        ("uvicorn.error", "req-77"),
+        ("sqlalchemy.pool", "req-77"),
+        ("py.warnings", "req-77"),
+    ]

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
@@ -385,3 +386,23 @@ def test_a_public_name_is_pinned_to_the_address_it_resolved_to(
     monkeypatch.setattr(socket, "getaddrinfo", mixed)
     with pytest.raises(delivery.Refused, match=r"10\.0\.0\.5"):
         delivery.pinned("https://hooks.example.org/in")
+
+
+def test_delivery_outcomes_are_counted(
+    sessions: Sessions, receiver: Receiver, make_worker: Callable[..., Worker]
+) -> None:
+    def seen(outcome: str) -> float:
+        return (
+            REGISTRY.get_sample_value("articlediff_delivery_attempts_total", {"outcome": outcome})
+            or 0.0
+        )
+
+    before = {o: seen(o) for o in ("delivered", "retry", "dead")}
+    receiver.script["/flaky"] = lambda n: 500 if n == 1 else 204
+    receiver.script["/down"] = lambda n: 500
+    subscribe(sessions, receiver.url("/flaky"))
+    subscribe(sessions, receiver.url("/down"))
+    publish(sessions, "storm", INTRO)
+    work_until(make_worker(sessions, DELIVERY_RETRY_SECONDS="0"), settled(sessions))
+    after = {o: seen(o) - before[o] for o in before}
+    assert after == {"delivered": 1, "retry": 2, "dead": 1}
