@@ -22,10 +22,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session
 
-from app.db import WRITE_OPTION, create_db_engine, create_sessions
+from app.db import WRITE_OPTION, Sessions, create_db_engine, create_sessions
 from app.main import create_app
 from app.settings import Settings
 from scripts.databases import alembic_config, fresh_database
+from tests.receiver import Receiver, running_receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -148,6 +149,21 @@ def own_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database of the test's backend, for tests that commit for real."""
     with fresh_database(database_url, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def sessions(own_database_url: str) -> Iterator[Sessions]:
+    """Session factories on a database of the test's own (real commits, any thread)."""
+    engine = create_db_engine(own_database_url)
+    yield create_sessions(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver of outbound events on a free port (tests/receiver.py)."""
+    with running_receiver() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -8,36 +8,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from app.db import Sessions, create_db_engine, create_sessions
+from app.db import Sessions
 from app.models import Delivery, DeliveryAttempt
 from app.services import notifications
 from app.services.bulk import Importer
 from app.services.content import ContentLimits
 from app.services.notifications import Filter
-from tests.receiver import Receiver, running_receiver
+from tests.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def sessions(own_database_url: str) -> Iterator[Sessions]:
-    engine = create_db_engine(own_database_url)
-    yield create_sessions(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as r:
-        yield r
 
 
 def owe_events(sessions: Sessions, receiver: Receiver, articles: int, revisions: int) -> int:

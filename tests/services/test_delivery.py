@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from app.db import Sessions, create_db_engine, create_sessions
+from app.db import Sessions
 from app.models import Delivery, DeliveryAttempt, Subscription
 from app.services import delivery, notifications
 from app.services.content import ContentLimits, NewRevision
@@ -26,23 +26,10 @@ from app.services.ingest import ingest
 from app.services.notifications import Filter
 from app.settings import Settings
 from app.worker import Worker
-from tests.receiver import Receiver, running_receiver
+from tests.receiver import Receiver
 
 INTRO = "The storm reached the coast on Sunday night with winds of 120 km/h."
 DAMAGE = "## Damage\n\nThousands of homes lost power and schools stay closed."
-
-
-@pytest.fixture
-def sessions(own_database_url: str) -> Iterator[Sessions]:
-    engine = create_db_engine(own_database_url)
-    yield create_sessions(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as r:
-        yield r
 
 
 @pytest.fixture
