@@ -179,8 +179,10 @@ def test_every_logger_writes_the_request_id_while_a_request_is_handled() -> None
     try:
         logging.getLogger("uvicorn.error").warning("from uvicorn")
         logging.getLogger("sqlalchemy.pool").warning("from sqlalchemy")
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
+        with warnings.catch_warnings():  # pytest routes warnings its own way: route them
+            warnings.simplefilter("always")  # to logging here, as configure_logging does
+            logging.captureWarnings(False)
+            logging.captureWarnings(True)
             warnings.warn("a library warning", UserWarning, stacklevel=1)
     finally:
         request_id.reset(token)
