@@ -25,7 +25,12 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, send_headers_only)
+        finally:
+            if "route" in as_get:  # for the request's log line and metrics
+                scope["route"] = as_get["route"]
 
 
 # An entity-tag in a list (RFC 9110 §8.8.3): optional W/, then a quoted opaque tag.

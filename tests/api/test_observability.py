@@ -57,6 +57,7 @@ def test_metrics_count_what_happened(client: TestClient) -> None:
     assert client.get("/v1/articles/m/diff?from=1&to=2").status_code == 200
     assert client.get("/v1/articles/nothing-here").status_code == 404
     assert client.get("/no/such/route").status_code == 404
+    assert client.head("/healthz").status_code == 200
     response = client.get("/metrics")
     assert response.headers["content-type"].startswith("text/plain")
     after = samples(response.text)
@@ -77,6 +78,7 @@ def test_metrics_count_what_happened(client: TestClient) -> None:
     assert delta("articlediff_diff_duration_seconds_count", use="ingest") == 1
     assert delta("articlediff_diff_duration_seconds_count", use="read") == 1
     assert delta("articlediff_diff_blocks_sum", use="read") == 2
+    assert delta(requests, method="HEAD", route="/healthz", status="200") == 1
     latency = "articlediff_http_request_duration_seconds_count"
     assert delta(latency, method="GET", route="/healthz") == 3
     assert count(after, "articlediff_outbox_pending") == 0  # no subscriptions
