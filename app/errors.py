@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
@@ -178,6 +178,18 @@ def add_exception_handlers(app: FastAPI) -> None:
         )
         response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
         return response
+
+    @app.exception_handler(DataError)
+    async def _refused_value(request: Request, exc: DataError) -> JSONResponse:
+        # A backstop: values are checked before they are written, but a value the
+        # database still refuses (out of range, NUL in text) is the request's fault.
+        problem_text = str(exc.orig).splitlines()[0] if exc.orig else exc.__class__.__name__
+        return problem(
+            422,
+            "invalid_input",
+            f"The database refused a value in the request ({problem_text}); nothing was stored.",
+            request.url.path,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

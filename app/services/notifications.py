@@ -107,6 +107,8 @@ def create_subscription(
     now: datetime,
     block_private: bool,
 ) -> Subscription:
+    if description is not None and "\x00" in description:
+        raise InvalidInput("description: must not contain NUL (\\u0000) characters")
     if filter.article_ids is not None and filter.article_prefix is not None:
         raise InvalidInput("filter: give article_ids or article_prefix, not both")
     unknown = sorted(set(filter.kinds or ()) - set(FEED_KINDS))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from app.models import Delivery
@@ -80,6 +81,7 @@ def test_create_read_list_delete(client: TestClient, admin: dict[str, str]) -> N
         ({"url": HOOK, "filter": {"article_ids": ["bad id"]}}, "article_ids"),
         ({"url": HOOK, "filter": {"colour": "red"}}, "filter.colour"),
         ({"url": HOOK, "secret": "mine"}, "unknown field(s) secret"),
+        ({"url": HOOK, "description": "a\u0000b"}, "NUL"),
         ({}, "url"),
     ],
 )
@@ -179,3 +181,15 @@ def test_deliveries_listed_retried_and_resumed(
     assert client.delete(f"/v1/subscriptions/{made['id']}", headers=admin).status_code == 204
     left = session.scalars(select(Delivery.subscription_id)).all()
     assert set(left) == set()  # its deliveries went with it
+
+
+def test_a_value_the_database_refuses_is_a_problem_not_a_500(
+    client: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise DataError("INSERT …", {}, ValueError("value out of range"))
+
+    monkeypatch.setattr("app.services.notifications.create_subscription", refused)
+    response = client.post("/v1/subscriptions", json={"url": HOOK}, headers=admin)
+    assert response.status_code == 422
+    assert "value out of range" in response.json()["detail"]
