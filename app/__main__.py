@@ -18,7 +18,6 @@ then finishes the requests in flight and gives back what it had claimed.
 
 import argparse
 import json
-import logging
 import signal
 import sys
 import time
@@ -46,6 +45,7 @@ from app.engine import (
 )
 from app.errors import AppError
 from app.models import ApiKey
+from app.observability import configure_logging, ensure_metrics_folder
 from app.services import keys
 from app.services.bulk import ImportReport
 from app.services.health import check_database, schema_head
@@ -276,7 +276,8 @@ def _worker(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: the database is not ready ({problem})", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(settings.LOG_FORMAT, settings.LOG_LEVEL)
+    ensure_metrics_folder()
     engine = create_db_engine(settings.DATABASE_URL)
     worker = Worker(create_sessions(engine), settings)
     for signum in (signal.SIGTERM, signal.SIGINT):

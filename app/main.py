@@ -24,7 +24,7 @@ from app.api.http import HeadAsGet
 from app.api.schemas_openapi import openapi_schema
 from app.db import Sessions, create_db_engine, create_sessions
 from app.errors import add_exception_handlers
-from app.observability import ObserveRequests, configure_logging
+from app.observability import ObserveRequests, configure_logging, ensure_metrics_folder
 from app.services import notifications, receipts
 from app.services.health import schema_head
 from app.settings import Settings, get_settings
@@ -111,6 +111,7 @@ class ArticleDiffApp(FastAPI):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.LOG_FORMAT, settings.LOG_LEVEL)
+    ensure_metrics_folder()
     app = ArticleDiffApp(
         title="Article revision diff service",
         version="0.1.0",

@@ -78,11 +78,22 @@ DELIVERIES = Counter(
     "Attempts at sending an event, by outcome",
     ["outcome"],  # delivered | retry | dead
 )
+# Every metric has labels: their samples (files, in multiprocess mode) are made on
+# first use, not at import.
 DELIVERY_LATENCY = Histogram(
     "articlediff_delivery_duration_seconds",
-    "Time a subscriber took to answer",
+    "Time a subscriber took to answer (or not)",
+    ["answered"],  # yes | no (timeout, refused, no connection)
     buckets=_LATENCY_BUCKETS,
 )
+
+
+def ensure_metrics_folder() -> None:
+    """Create PROMETHEUS_MULTIPROC_DIR if it is set but missing (else every sample
+    written would fail)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
 
 
 def observe_diff(use: str, seconds: float, blocks: int, degraded: bool) -> None:

@@ -115,7 +115,8 @@ class Worker:
 
     def _deliver(self, claimed: Claimed) -> None:
         outcome = delivery.send(self._client, claimed, self.policy)
-        DELIVERY_LATENCY.observe(outcome.duration_ms / 1000)
+        answered = "yes" if outcome.status_code is not None else "no"
+        DELIVERY_LATENCY.labels(answered).observe(outcome.duration_ms / 1000)
         try:
             with self.sessions.write() as session:
                 status = delivery.record(
