@@ -434,6 +434,26 @@ class SubscriptionCreate(BaseModel):
     )
 
 
+class SubscriptionUpdate(BaseModel):
+    """The fields to change; those left out stay. A filter given replaces the whole
+    filter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | SkipJsonSchema[None] = Field(
+        None, max_length=2000, json_schema_extra={"pattern": TARGET_URL_PATTERN}
+    )
+    description: Annotated[str, _no_nul(500)] | None = Field(None, description="null clears it")
+    filter: SubscriptionFilter | SkipJsonSchema[None] = None
+
+    @field_validator("url", "filter", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave the field out instead of sending null")
+        return value
+
+
 class SubscriptionRead(BaseModel):
     id: int
     url: str

@@ -20,6 +20,7 @@ from app.schemas import (
     Problem,
     PublishPayload,
     SubscriptionCreate,
+    SubscriptionUpdate,
 )
 
 PROBLEM = "application/problem+json"
@@ -29,6 +30,7 @@ _BODY_MODELS: tuple[type[BaseModel], ...] = (
     DiffCreate,
     ImportLine,
     SubscriptionCreate,
+    SubscriptionUpdate,
     Problem,
 )
 
@@ -61,6 +63,12 @@ SUBSCRIPTION_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {"application/json": {"schema": _ref(SubscriptionCreate)}},
+    }
+}
+SUBSCRIPTION_UPDATE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _ref(SubscriptionUpdate)}},
     }
 }
 # Operations only an admin key may call: no anonymous alternative in their security.

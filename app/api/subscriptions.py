@@ -19,7 +19,7 @@ from app.api.deps import (
     WriteSessionDep,
     problems,
 )
-from app.api.schemas_openapi import SUBSCRIPTION_BODY
+from app.api.schemas_openapi import SUBSCRIPTION_BODY, SUBSCRIPTION_UPDATE_BODY
 from app.schemas import (
     DeliveryRead,
     DeliveryStatus,
@@ -28,6 +28,7 @@ from app.schemas import (
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionRead,
+    SubscriptionUpdate,
 )
 from app.services import notifications
 from app.services.payloads import validate
@@ -86,6 +87,35 @@ def list_subscriptions(
 def get_subscription(subscription_id: SubscriptionId, session: SessionDep) -> SubscriptionRead:
     """One subscription: its filter and whether deliveries are flowing."""
     return views.subscription_read(notifications.require_subscription(session, subscription_id))
+
+
+@router.patch(
+    "/{subscription_id}",
+    response_model=SubscriptionRead,
+    openapi_extra=SUBSCRIPTION_UPDATE_BODY,
+    responses=problems(404, 408, 413, 415, 422, 401, 403, 429),
+)
+def update_subscription(
+    subscription_id: SubscriptionId,
+    request: Request,
+    body: BodyDep,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+) -> SubscriptionRead:
+    """Change a subscription's URL, description or filter (a filter given replaces the
+    whole filter); its secret stays, and events not yet delivered go to the new URL."""
+    data = load_json_body(
+        request.headers.get("content-type"), body, max_depth=settings.MAX_JSON_DEPTH
+    )
+    payload = validate(SubscriptionUpdate, data)
+    changes = {name: getattr(payload, name) for name in payload.model_fields_set}
+    if payload.filter is not None:
+        changes["filter"] = notifications.Filter(**payload.filter.model_dump())
+    subscription = notifications.update_subscription(
+        session, subscription_id, changes, block_private=settings.BLOCK_PRIVATE_TARGETS
+    )
+    session.commit()
+    return views.subscription_read(subscription)
 
 
 @router.delete("/{subscription_id}", status_code=204, responses=_ERRORS)

@@ -107,25 +107,53 @@ def create_subscription(
     now: datetime,
     block_private: bool,
 ) -> Subscription:
+    subscription = Subscription(
+        url=check_target(url, block_private=block_private),
+        description=_checked_description(description),
+        secret=new_secret(),
+        created_at=now,
+    )
+    _set_filter(subscription, filter)
+    storage.add(session, subscription)
+    return subscription
+
+
+def update_subscription(
+    session: Session,
+    subscription_id: int,
+    changes: dict[str, Any],
+    *,
+    block_private: bool,
+) -> Subscription:
+    """Replace the fields given in `changes` (url, description, filter: a filter is
+    replaced whole); the secret stays. Events not yet delivered go to the new URL."""
+    subscription = require_subscription(session, subscription_id)
+    if "url" in changes:
+        subscription.url = check_target(changes["url"], block_private=block_private)
+    if "description" in changes:
+        subscription.description = _checked_description(changes["description"])
+    if "filter" in changes:
+        _set_filter(subscription, changes["filter"])
+    session.flush()
+    return subscription
+
+
+def _checked_description(description: str | None) -> str | None:
     if description is not None and "\x00" in description:
         raise InvalidInput("description: must not contain NUL (\\u0000) characters")
+    return description
+
+
+def _set_filter(subscription: Subscription, filter: Filter) -> None:
     if filter.article_ids is not None and filter.article_prefix is not None:
         raise InvalidInput("filter: give article_ids or article_prefix, not both")
     unknown = sorted(set(filter.kinds or ()) - set(FEED_KINDS))
     if unknown:
         raise InvalidInput(f"filter.kinds: unknown {', '.join(unknown)}")
-    subscription = Subscription(
-        url=check_target(url, block_private=block_private),
-        description=description,
-        article_ids=filter.article_ids,
-        article_prefix=filter.article_prefix,
-        kinds=filter.kinds,
-        min_significance=filter.min_significance,
-        secret=new_secret(),
-        created_at=now,
-    )
-    storage.add(session, subscription)
-    return subscription
+    subscription.article_ids = filter.article_ids
+    subscription.article_prefix = filter.article_prefix
+    subscription.kinds = filter.kinds
+    subscription.min_significance = filter.min_significance
 
 
 def require_subscription(session: Session, subscription_id: int) -> Subscription:

@@ -39,6 +39,7 @@ ADMIN_ROUTES = [
     ("POST", "/v1/subscriptions", "/v1/subscriptions"),
     ("GET", "/v1/subscriptions", "/v1/subscriptions"),
     ("GET", "/v1/subscriptions/{subscription_id}", "/v1/subscriptions/1"),
+    ("PATCH", "/v1/subscriptions/{subscription_id}", "/v1/subscriptions/1"),
     ("DELETE", "/v1/subscriptions/{subscription_id}", "/v1/subscriptions/1"),
     (
         "POST",
@@ -86,6 +87,8 @@ def call(client: TestClient, method: str, path: str, secret: str | None):
         return client.post(path, json={"url": "https://example.com/hook"}, headers=headers)
     if method == "DELETE":
         return client.delete(path, headers=headers)
+    if method == "PATCH":
+        return client.patch(path, json={"description": "x"}, headers=headers)
     if method == "POST":
         return client.post(path, json={"old": "a b", "new": "a c"}, headers=headers)
     return client.get(path, headers=headers)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from app.models import Delivery
-from app.services import keys
+from app.services import delivery, keys
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 HOOK = "https://receiver.example/hook"
@@ -193,3 +193,49 @@ def test_a_value_the_database_refuses_is_a_problem_not_a_500(
     response = client.post("/v1/subscriptions", json={"url": HOOK}, headers=admin)
     assert response.status_code == 422
     assert "value out of range" in response.json()["detail"]
+
+
+def test_update_changes_only_what_is_given(client: TestClient, admin: dict[str, str]) -> None:
+    made = create(client, admin, description="desk", filter={"kinds": ["section_removed"]})
+    path = f"/v1/subscriptions/{made['id']}"
+    moved = client.patch(path, json={"url": "https://new.example/in"}, headers=admin)
+    assert moved.status_code == 200, moved.text
+    body = moved.json()
+    assert body["url"] == "https://new.example/in"
+    assert body["description"] == "desk"
+    assert body["filter"]["kinds"] == ["section_removed"]
+    refiltered = client.patch(
+        path, json={"filter": {"article_prefix": "storm-"}, "description": None}, headers=admin
+    ).json()
+    assert refiltered["filter"] == {
+        "article_ids": None,
+        "article_prefix": "storm-",
+        "kinds": None,  # a filter given replaces the whole filter
+        "min_significance": None,
+    }
+    assert refiltered["description"] is None
+    assert refiltered["url"] == "https://new.example/in"
+    for bad, detail in (
+        ({"url": None}, "instead of sending null"),
+        ({"url": "ftp://x.example/"}, "http"),
+        ({"filter": {"article_ids": ["a"], "article_prefix": "a"}}, "not both"),
+        ({"secret": "mine"}, "unknown field"),
+    ):
+        refused = client.patch(path, json=bad, headers=admin)
+        assert refused.status_code == 422, bad
+        assert detail in refused.json()["detail"]
+    assert client.patch("/v1/subscriptions/999", json={}, headers=admin).status_code == 404
+    # The secret never changed: it is only ever shown by create and rotate.
+    assert "secret" not in client.get(path, headers=admin).json()
+
+
+def test_pending_events_follow_a_changed_url(
+    client: TestClient, admin: dict[str, str], session: Session
+) -> None:
+    made = create(client, admin)
+    assert client.post("/v1/articles/storm/revisions", json={"text": "One."}).status_code == 201
+    client.patch(
+        f"/v1/subscriptions/{made['id']}", json={"url": "https://fixed.example/in"}, headers=admin
+    )
+    claimed = delivery.claim(session, worker="w", now=datetime.now(UTC), lease=60, limit=10)
+    assert [c.url for c in claimed] == ["https://fixed.example/in"]
