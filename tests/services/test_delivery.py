@@ -5,10 +5,13 @@ import base64
 import hashlib
 import hmac
 import json
+import shutil
 import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -393,3 +396,34 @@ def test_delivery_outcomes_are_counted(
     work_until(make_worker(sessions, DELIVERY_RETRY_SECONDS="0"), settled(sessions))
     after = {o: seen(o) - before[o] for o in before}
     assert after == {"delivered": 1, "retry": 2, "dead": 1}
+
+
+JS_CHECK = Path(__file__).resolve().parents[1] / "js"
+
+
+def test_the_official_javascript_library_verifies_our_signatures(
+    sessions: Sessions, receiver: Receiver, make_worker: Callable[..., Worker]
+) -> None:
+    node = shutil.which("node")
+    if node is None or not (JS_CHECK / "node_modules" / "standardwebhooks").is_dir():
+        pytest.skip("needs node and tests/js/node_modules (make install runs npm ci there)")
+    subscription = subscribe(sessions, receiver.url("/hook"))
+    publish(sessions, "storm", INTRO)
+    work_until(make_worker(sessions), settled(sessions))
+    [request] = receiver.requests
+
+    def verify(secret: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [node, "verify.mjs", secret],
+            cwd=JS_CHECK,
+            input=json.dumps({"body": request.body.decode(), "headers": request.headers}),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+
+    good = verify(subscription.secret)
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["data"]["article_id"] == "storm"
+    assert verify(notifications.new_secret()).returncode == 1
