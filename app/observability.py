@@ -117,11 +117,10 @@ class _Live(Collector):
 def render_metrics(live: Callable[[], Iterable[tuple[str, str, float]]]) -> tuple[bytes, str]:
     """The exposition text: every process's counters (multiprocess mode) or this
     process's, plus the live gauges."""
+    registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
-        registry = CollectorRegistry()
         registry.register(_Registered())
     registry.register(_Live(live))
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, defer
 
-from app.db import Base, UTCDateTime
+from app.db import Base
 from app.models import (
     ApiKey,
     Article,
@@ -618,8 +618,7 @@ def outbox_counts(session: Session) -> tuple[int, int, datetime | None]:
     dead = session.scalar(
         select(func.count()).select_from(Delivery).where(Delivery.status == "dead")
     )
-    oldest_at = UTCDateTime().process_result_value(oldest, session.get_bind().dialect)
-    return int(pending), int(dead or 0), oldest_at
+    return int(pending), int(dead or 0), oldest  # min() keeps the column's UTC type
 
 
 def purge_deliveries(session: Session, older_than: datetime) -> int:

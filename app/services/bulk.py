@@ -180,8 +180,7 @@ def apply(
         )
         done = storage.import_cursor(session, run, row.id) if run else 0
         states[article_id] = _ArticleState(row, Head.of(latest) if latest else None, done)
-    rows = []
-    stored = []
+    stored = []  # (article CMS id, revision, change)
     for item in items:
         state = states[item.article_id]
         if item.line <= state.done:
@@ -195,7 +194,6 @@ def apply(
         revision, change = next_revision(
             state.row, state.head, item.doc, item.new, clock(), revert_of
         )
-        rows.append((revision, change))
         stored.append((item.article_id, revision, change))
         state.head = Head.of(revision, item.doc.blocks)
         state.added.setdefault(revision.content_sha256, []).append(revision.revision_no)
@@ -203,7 +201,7 @@ def apply(
     for state in states.values():
         if state.advanced:
             storage.save_article(session, state.row)
-    storage.add_revisions(session, rows)
+    storage.add_revisions(session, [(revision, change) for _, revision, change in stored])
     notifications.enqueue(session, stored, now=clock())
     if run:
         lines = {s.row.id: s.done for s in states.values()}
