@@ -40,7 +40,6 @@ from app.engine import (
     parse_html,
     parse_markdown,
     parse_text,
-    render_html,
     render_unified,
 )
 from app.errors import AppError
@@ -51,6 +50,7 @@ from app.services.bulk import ImportReport
 from app.services.health import check_database, schema_head
 from app.services.rebuild import RebuildReport, stale_articles
 from app.settings import Settings
+from app.web.templating import render_fragment
 from app.worker import Worker
 
 _FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
@@ -89,7 +89,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(result.to_dict(context=args.context), ensure_ascii=False, indent=2))
     elif args.format == "html":
-        sys.stdout.write(render_html(result, context=args.context))
+        sys.stdout.write(render_fragment(result, context=args.context))
     else:
         context = UNIFIED_CONTEXT if args.context is None else args.context
         sys.stdout.write(

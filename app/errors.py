@@ -1,10 +1,11 @@
 """One error hierarchy, rendered as RFC 9457 problem details by add_exception_handlers."""
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
@@ -129,20 +130,28 @@ def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
     return methods
 
 
-def add_exception_handlers(app: FastAPI) -> None:
+# An error on a web page may be answered with a page (None: answer with the problem).
+ProblemPage = Callable[[Request, int, str], Response | None]
+
+
+def add_exception_handlers(app: FastAPI, pages: ProblemPage | None = None) -> None:
+    def answer(request: Request, status: int, code: str, detail: str, **extra: Any) -> Response:
+        shown = pages(request, status, detail) if pages is not None else None
+        return shown or problem(status, code, detail, request.url.path, **extra)
+
     @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        response = problem(exc.status, exc.code, exc.detail, request.url.path)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        response = answer(request, exc.status, exc.code, exc.detail)
         response.headers.update(exc.headers)
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return problem(422, "invalid_input", _describe(errors), request.url.path, errors=errors)
+        return answer(request, 422, "invalid_input", _describe(errors), errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         headers = dict(exc.headers or {})
@@ -153,7 +162,7 @@ def add_exception_handlers(app: FastAPI) -> None:
             allow = allowed_methods(request.app.routes, request.scope)
             headers["Allow"] = ", ".join(allow)
             detail = f"{request.method} is not allowed here; use {', '.join(allow)}."
-        response = problem(exc.status_code, code, detail, request.url.path)
+        response = answer(request, exc.status_code, code, detail)
         response.headers.update(headers)
         return response
 
@@ -162,33 +171,33 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(DisconnectionError)
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(TimeoutError)  # SQLite: this process's writers queue (app.db)
-    async def _database_away(request: Request, exc: Exception) -> JSONResponse:
+    async def _database_away(request: Request, exc: Exception) -> Response:
         log.warning(
             "database unavailable on %s %s: %s",
             request.method,
             request.url.path,
             exc.__class__.__name__,
         )
-        response = problem(
+        response = answer(
+            request,
             503,
             "database_unavailable",
             "The database is unreachable or busy; nothing was stored. Retry after "
             f"{DATABASE_RETRY_SECONDS} s (with the same Idempotency-Key, if you sent one).",
-            request.url.path,
         )
         response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
         return response
 
     @app.exception_handler(DataError)
-    async def _refused_value(request: Request, exc: DataError) -> JSONResponse:
+    async def _refused_value(request: Request, exc: DataError) -> Response:
         # A backstop: values are checked before they are written, but a value the
         # database still refuses (out of range, NUL in text) is the request's fault.
         problem_text = str(exc.orig).splitlines()[0] if exc.orig else exc.__class__.__name__
-        return problem(
+        return answer(
+            request,
             422,
             "invalid_input",
             f"The database refused a value in the request ({problem_text}); nothing was stored.",
-            request.url.path,
         )
 
     @app.exception_handler(Exception)

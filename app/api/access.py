@@ -17,6 +17,7 @@ from typing import Annotated
 import limits
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import Forbidden, TooManyRequests, Unauthorized
@@ -80,6 +81,45 @@ def _authenticate(request: Request, secret: str) -> Caller:
     return caller
 
 
+def _admit(request: Request, secret: str | None, scope: keys.Scope, how: str) -> Caller:
+    """Let a request with this key (or none) through to `scope`, or raise 401/403/429."""
+    settings: Settings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if secret is None:
+        required = (
+            settings.AUTH_REQUIRED_FOR_READS
+            if scope == "read"
+            else settings.AUTH_REQUIRED_FOR_WRITES
+        )
+        if required or scope == "admin":
+            raise Unauthorized(
+                f"This needs an API key with the '{scope}' scope: {how}",
+                headers={"WWW-Authenticate": REALM},
+            )
+        address = request.client.host if request.client else "unknown"
+        limiter.check(f"address:{address}", keyed=False)
+        return Caller(None, None)
+    caller = _authenticate(request, secret)
+    if not keys.grants(caller.scope or "", scope):
+        raise Forbidden(
+            f"This API key has the '{caller.scope}' scope; this needs '{scope}'",
+            headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'},
+        )
+    limiter.check(f"key:{caller.key_id}", keyed=True)
+    return caller
+
+
+def _bearer_secret(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> str | None:
+    if request.headers.get("authorization") is not None and credentials is None:
+        raise Unauthorized(
+            "The Authorization header must be 'Bearer <API key>'",
+            headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'},
+        )
+    return None if credentials is None else credentials.credentials
+
+
 def access(scope: keys.Scope) -> Callable[..., Caller]:
     """A dependency that lets a request through when it may use `scope`."""
 
@@ -87,46 +127,40 @@ def access(scope: keys.Scope) -> Callable[..., Caller]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     ) -> Caller:
-        settings: Settings = request.app.state.settings
-        limiter: RateLimiter = request.app.state.rate_limiter
-        header = request.headers.get("authorization")
-        if header is not None and credentials is None:
-            raise Unauthorized(
-                "The Authorization header must be 'Bearer <API key>'",
-                headers={"WWW-Authenticate": f'{REALM}, error="invalid_request"'},
-            )
-        if credentials is None:
-            required = (
-                settings.AUTH_REQUIRED_FOR_READS
-                if scope == "read"
-                else settings.AUTH_REQUIRED_FOR_WRITES
-            )
-            if required or scope == "admin":
-                raise Unauthorized(
-                    f"This needs an API key with the '{scope}' scope: send "
-                    "'Authorization: Bearer <key>'",
-                    headers={"WWW-Authenticate": REALM},
-                )
-            address = request.client.host if request.client else "unknown"
-            limiter.check(f"address:{address}", keyed=False)
-            return Caller(None, None)
-        caller = _authenticate(request, credentials.credentials)
-        if not keys.grants(caller.scope or "", scope):
-            raise Forbidden(
-                f"This API key has the '{caller.scope}' scope; this needs '{scope}'",
-                headers={
-                    "WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'
-                },
-            )
-        limiter.check(f"key:{caller.key_id}", keyed=True)
-        return caller
+        secret = _bearer_secret(request, credentials)
+        return _admit(request, secret, scope, "send 'Authorization: Bearer <key>'")
 
     return dependency
+
+
+# The viewer's pages take the key as the API does, or from this cookie, which the
+# form at /ui/key sets (HTTP-only, for /ui/ only): a browser cannot add a header.
+KEY_COOKIE = "article_diff_key"
+
+
+def page_access(request: Request) -> Caller:
+    """Read access for the viewer's pages: a bearer key, else the key cookie."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    credentials = (
+        HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
+        if scheme.lower() == "bearer" and token
+        else None
+    )
+    secret = _bearer_secret(request, credentials) or request.cookies.get(KEY_COOKIE) or None
+    return _admit(
+        request, secret, "read", "enter it at /ui/key, or send 'Authorization: Bearer <key>'"
+    )
 
 
 ReadAccess = Depends(access("read"))
 WriteAccess = Depends(access("write"))
 AdminAccess = Depends(access("admin"))
+PageAccess = Depends(page_access)
+
+
+def check_page_key(request: Request, secret: str) -> Caller:
+    """A key typed into the viewer's key form: live, with the read scope (401/403)."""
+    return _admit(request, secret, "read", "enter one at /ui/key")
 
 
 def _hook_limit(request: Request) -> None:

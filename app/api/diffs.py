@@ -24,11 +24,13 @@ from app.api.schemas_openapi import (
     NOT_MODIFIED,
     text_response,
 )
+from app.engine import Diff
 from app.schemas import DiffCreate, DiffRead
 from app.services.content import ContentLimits
 from app.services.diffs import MEDIA_TYPES, Format, diff_revisions, diff_texts, render
 from app.services.payloads import validate
 from app.settings import Settings
+from app.web.templating import FRAGMENT_CSP, VIEW_VERSION, render_fragment
 
 router = APIRouter(tags=["diffs"])
 FormatQuery = Annotated[
@@ -57,20 +59,44 @@ def _stored_diff(
     context: int | None,
 ) -> Response:
     result = diff_revisions(session, article_id, from_ref=from_, to_ref=to)
-    etag = result.etag(format, context)
+    etag = result.etag(format, context, markup=VIEW_VERSION if format == "html" else 0)
     audience = "private" if settings.AUTH_REQUIRED_FOR_READS else "public"
     freshness = "max-age=86400" if result.pinned else "no-cache"
     headers = {"ETag": etag, "Cache-Control": f"{audience}, {freshness}"}
     if if_none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    body = render(
+    title = f"{result.article_id}: revision {result.old.revision_no} → {result.new.revision_no}"
+    return _answer(
         result.diff,
         format,
-        context=context,
+        context,
+        headers,
+        title=title,
         article_id=result.article_id,
         from_no=result.old.revision_no,
         to_no=result.new.revision_no,
     )
+
+
+def _answer(
+    diff: Diff,
+    format: Format,
+    context: int | None,
+    headers: dict[str, str],
+    *,
+    title: str = "",
+    article_id: str | None = None,
+    from_no: int | None = None,
+    to_no: int | None = None,
+) -> Response:
+    """The diff in `format`; HTML is the styled fragment, under its own CSP."""
+    if format == "html":
+        body = render_fragment(diff, context=context, title=title)
+        headers = {**headers, "Content-Security-Policy": FRAGMENT_CSP}
+    else:
+        body = render(
+            diff, format, context=context, article_id=article_id, from_no=from_no, to_no=to_no
+        )
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
@@ -134,7 +160,11 @@ def _stored_text_route(format: Format, media_type: str, summary: str) -> None:
 _stored_text_route(
     "unified", "text/plain", "The diff as unified text: one line per block, words [-…-]{+…+}."
 )
-_stored_text_route("html", "text/html", "The diff as an escaped HTML fragment with <ins>/<del>.")
+_stored_text_route(
+    "html",
+    "text/html",
+    "The diff as a styled, self-contained HTML fragment: summary, legend, <ins>/<del>.",
+)
 
 
 def _texts(request: Request, body: bytes, settings: Settings) -> DiffCreate:
@@ -155,7 +185,7 @@ def _texts_diff(
         granularity=payload.granularity,
         limits=ContentLimits.from_settings(settings),
     )
-    return Response(render(diff, format, context=context), media_type=MEDIA_TYPES[format])
+    return _answer(diff, format, context, {})
 
 
 _TEXTS_ERRORS = problems(408, 413, 415, 422, 401, 403, 429)
@@ -204,4 +234,4 @@ def _texts_text_route(format: Format, media_type: str, summary: str) -> None:
 
 
 _texts_text_route("unified", "text/plain", "Two texts diffed, as unified text.")
-_texts_text_route("html", "text/html", "Two texts diffed, as an escaped HTML fragment.")
+_texts_text_route("html", "text/html", "Two texts diffed, as a styled HTML fragment.")

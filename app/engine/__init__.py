@@ -6,7 +6,7 @@ Public API:
     make_document(blocks) -> Document               canonical text and SHA-256
     compare(old, new, granularity="word") -> Diff   the front door
     apply_diff(old_blocks, diff) -> new blocks      replay, for property tests
-    render_unified(diff), render_html(diff)         renderers (JSON: Diff.to_dict)
+    render_unified(diff)                            unified text (JSON: Diff.to_dict)
     change_record(diff, ...) -> ChangeRecord        what a revision did, as stored
     carry_provenance(diff, previous, n)             where each new block came from
 
@@ -54,7 +54,7 @@ from app.engine.diff import (
 from app.engine.html_blocks import MAX_HTML_DEPTH, NestingTooDeep, parse_html
 from app.engine.markdown_blocks import parse_markdown
 from app.engine.normalize import VISIBLE_TEXT_PATTERN
-from app.engine.render import UNIFIED_CONTEXT, render_html, render_unified
+from app.engine.render import UNIFIED_CONTEXT, render_unified
 
 # Bumped whenever a diff or a change record of the same input may come out differently.
 ENGINE_VERSION = "3"
@@ -95,7 +95,6 @@ __all__ = [
     "parse_html",
     "parse_markdown",
     "parse_text",
-    "render_html",
     "render_unified",
     "with_context",
 ]

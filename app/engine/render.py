@@ -1,19 +1,17 @@
-"""Renderers: unified text with word markers, and an escaped HTML fragment.
+"""The unified text renderer: one line per block, words marked as git does.
 
-Public API: render_unified, render_html.
+Public API: render_unified, UNIFIED_CONTEXT.
 
-JSON is the canonical form (Diff.to_dict); these two are for reading. The
-HTML renderer escapes every piece of article text, so markup inside an
-article (a <script>, an onerror=) comes out as inert text.
+JSON is the canonical form (Diff.to_dict); this one is for reading. The HTML
+form is the viewer's (app.web), built from the same Diff by templates.
 """
 
 from collections.abc import Sequence
-from html import escape
 
 from app.engine._dmp import Segment
 from app.engine.diff import Diff, Entry, Op, with_context
 
-__all__ = ["UNIFIED_CONTEXT", "render_html", "render_unified"]
+__all__ = ["UNIFIED_CONTEXT", "render_unified"]
 
 # Unchanged blocks shown around each change in unified text, as diff -u does.
 UNIFIED_CONTEXT = 3
@@ -101,50 +99,3 @@ def render_unified(
 
 def _pos(index: int | None) -> str:
     return "-" if index is None else str(index + 1)
-
-
-def _inline_html(segments: Sequence[Segment]) -> str:
-    out = []
-    for s in segments:
-        text = escape(s.text)
-        if s.op == "insert":
-            out.append(f"<ins>{text}</ins>")
-        elif s.op == "delete":
-            out.append(f"<del>{text}</del>")
-        else:
-            out.append(text)
-    return "".join(out)
-
-
-def render_html(diff: Diff, *, context: int | None = None) -> str:
-    """A self-contained, escaped HTML fragment with <ins>/<del> markup.
-
-    >>> from app.engine.diff import compare
-    >>> "&lt;script&gt;" in render_html(compare("A b.", "A <script>x</script> b."))
-    True
-    """
-    entries = list(diff.entries) if context is None else with_context(diff.entries, context)
-    rows = ['<div class="article-diff">']
-    for e in entries:
-        tag = "h3" if e.kind == "heading" else "p"
-        cls = f"diff-{e.op} block-{e.kind}"
-        if e.op in ("modify", "move") and e.inline is not None:
-            body = _inline_html(e.inline)
-        elif e.op in ("delete", "merge"):
-            body = (
-                f"<del>{escape(e.old_text or '')}</del>"
-                if e.op == "delete"
-                else escape(e.old_text or "")
-            )
-        elif e.op == "insert":
-            body = f"<ins>{escape(e.new_text or '')}</ins>"
-        else:
-            body = escape(e.new_text or "")
-        attrs = f' class="{cls}"'
-        if e.old_index is not None:
-            attrs += f' data-old-index="{e.old_index}"'
-        if e.new_index is not None:
-            attrs += f' data-new-index="{e.new_index}"'
-        rows.append(f"<{tag}{attrs}>{body}</{tag}>")
-    rows.append("</div>")
-    return "\n".join(rows) + "\n"

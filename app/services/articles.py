@@ -75,11 +75,18 @@ def list_articles(
 
 
 def list_revisions(
-    session: Session, article: Article, *, limit: int, cursor: str | None
+    session: Session,
+    article: Article,
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = False,
 ) -> tuple[list[Any], str | None]:
     """A page of revision rows (see storage.list_revisions) and the next cursor."""
-    after = decode_number_cursor(cursor)
-    rows = list(storage.list_revisions(session, article.id, after, limit + 1))
+    bound = decode_number_cursor(cursor)
+    rows = list(
+        storage.list_revisions(session, article.id, bound, limit + 1, newest_first=newest_first)
+    )
     page = rows[:limit]
     more = len(rows) > limit
     return page, encode_number_cursor(page[-1].revision_no) if more else None

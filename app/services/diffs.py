@@ -12,7 +12,6 @@ from app.engine import (
     UNIFIED_CONTEXT,
     Diff,
     Granularity,
-    render_html,
     render_unified,
 )
 from app.errors import InvalidInput
@@ -38,9 +37,10 @@ class RevisionDiff:
     diff: Diff
     pinned: bool  # both ends named by number: the answer never changes for this engine
 
-    def etag(self, format: Format, context: int | None) -> str:
+    def etag(self, format: Format, context: int | None, *, markup: int = 0) -> str:
         """A weak validator for the whole response: article, both revisions, format,
-        options and engine version (weak: gzip and identity share it)."""
+        options, engine version and `markup` (the HTML's version; weak: gzip and
+        identity share it)."""
         key = "|".join(
             str(part)
             for part in (
@@ -52,6 +52,7 @@ class RevisionDiff:
                 self.new.content_sha256,
                 format,
                 context,
+                markup,
             )
         )
         return 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
@@ -103,14 +104,14 @@ def diff_texts(
 
 def render(
     diff: Diff,
-    format: Format,
+    format: Literal["json", "unified"],
     *,
     context: int | None,
     article_id: str | None = None,
     from_no: int | None = None,
     to_no: int | None = None,
 ) -> str:
-    """The response body in `format` (JSON, unified text or an HTML fragment)."""
+    """The response body in JSON or unified text (the HTML is app.web's)."""
     if format == "unified":
         label = f"{article_id} r" if article_id else "r"
         old_label = f"{label}{from_no}" if from_no else "old"
@@ -121,8 +122,6 @@ def render(
             old_label=old_label,
             new_label=new_label,
         )
-    if format == "html":
-        return render_html(diff, context=context)
     return DiffRead.model_validate(
         {
             "article_id": article_id,

@@ -1,6 +1,7 @@
 """The diff endpoints: stored revisions in three formats, and ad-hoc texts."""
 
 from fastapi.testclient import TestClient
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 
 def publish(client: TestClient, article: str, text: str) -> None:
@@ -46,7 +47,10 @@ def test_formats_context_and_etag(client: TestClient, seeds) -> None:
     assert "Before leaving Moscow" not in unified.text
     html = client.get("/v1/articles/p/diff", params={"format": "html"})
     assert html.headers["content-type"].startswith("text/html")
-    assert '<h3 class="diff-delete block-heading"' in html.text
+    section = HTMLParser(html.text).css_first('section[data-op="delete"][data-kind="section"]')
+    assert section is not None
+    assert section.css_first("h3 del").text() == "Energy alliance"
+    assert html.headers["content-security-policy"].startswith("default-src 'none'; style-src")
     compact = client.get("/v1/articles/p/diff", params={"context": 1}).json()
     assert 5 < len(compact["blocks"]) < 20
     etag = html.headers["etag"]

@@ -1,0 +1,262 @@
+"""The diff viewer's pages: recent changes, an article's timeline, and a diff."""
+
+from http import HTTPStatus
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BeforeValidator
+
+from app.api import views
+from app.api.access import KEY_COOKIE, PageAccess, check_page_key
+from app.api.deps import ArticleId, BodyDep, NumberCursor, SessionDep, TimeCursor
+from app.api.diffs import FromQuery, ToQuery
+from app.engine import FEED_KINDS
+from app.errors import Forbidden, InvalidInput, UnsupportedMediaType
+from app.services.articles import list_revisions, require_article
+from app.services.diffs import diff_revisions
+from app.services.feed import list_changes
+from app.web.diffview import diff_view
+from app.web.templating import PAGE_CSP, render_page
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+static_files = StaticFiles(directory=Path(__file__).parent / "static")
+PAGE_SIZE = 50
+TIMELINE_SIZE = 100
+KEY_COOKIE_DAYS = 30
+
+
+def _blank_is_none(value: object) -> object:
+    """An empty form field means 'no filter'."""
+    return None if value == "" else value
+
+
+KindFilter = Annotated[
+    str | None,
+    BeforeValidator(_blank_is_none),
+    Query(pattern=f"^({'|'.join(FEED_KINDS)})$"),
+]
+SignificanceFilter = Annotated[
+    float | None, BeforeValidator(_blank_is_none), Query(ge=0, le=1, allow_inf_nan=False)
+]
+
+
+def page(request: Request, body: str, status: int = 200) -> HTMLResponse:
+    """A page, with the viewer's CSP; private when reads need a key."""
+    settings = request.app.state.settings
+    audience = "private" if settings.AUTH_REQUIRED_FOR_READS else "public"
+    headers = {
+        "Content-Security-Policy": PAGE_CSP,
+        "Cache-Control": f"{audience}, no-cache",
+        "Referrer-Policy": "same-origin",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return HTMLResponse(body, status_code=status, headers=headers)
+
+
+@router.get("")
+def home() -> RedirectResponse:
+    return RedirectResponse("/ui/", status_code=308)
+
+
+@router.get("/", dependencies=[PageAccess])
+def feed_page(
+    request: Request,
+    session: SessionDep,
+    kind: KindFilter = None,
+    min_significance: SignificanceFilter = None,
+    cursor: TimeCursor = None,
+) -> HTMLResponse:
+    """Recent changes across all articles, newest first."""
+    rows, next_cursor = list_changes(
+        session,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+        since=None,
+        until=None,
+        article_id=None,
+        kinds=[kind] if kind else [],
+        min_significance=min_significance,
+    )
+    items = []
+    for change, article_id in rows:
+        item = views.feed_item(change, article_id)
+        history = f"/ui/articles/{article_id}"
+        diff = f"{history}/diff?" + urlencode(
+            {"from": item.from_revision or item.revision, "to": item.revision}
+        )
+        items.append({**item.model_dump(), "diff_url": diff, "history_url": history})
+    next_url = None
+    if next_cursor:
+        query = {
+            "kind": kind or "",
+            "min_significance": min_significance or "",
+            "cursor": next_cursor,
+        }
+        next_url = "/ui/?" + urlencode({k: v for k, v in query.items() if v != ""})
+    body = render_page(
+        "feed.html",
+        page="feed",
+        items=items,
+        kinds=FEED_KINDS,
+        kind=kind,
+        min_significance=min_significance,
+        next_url=next_url,
+    )
+    return page(request, body)
+
+
+def _timeline_row(row: Any) -> dict[str, Any]:
+    record = orjson.loads(row.record) if row.record is not None else None
+    summary = record["summary"] if record else {}
+    return {
+        "revision": row.revision_no,
+        "received_at": row.received_at,
+        "title": row.title,
+        "revert_of": row.revert_of,
+        "change": record is not None,
+        "words_added": summary.get("words_added", 0),
+        "words_removed": summary.get("words_removed", 0),
+        "significance": record["significance"] if record else 0.0,
+        "kinds": record["kinds"] if record else [],
+    }
+
+
+@router.get("/articles/{article_id}", dependencies=[PageAccess])
+def article_page(
+    request: Request, article_id: ArticleId, session: SessionDep, cursor: NumberCursor = None
+) -> HTMLResponse:
+    """An article's timeline: one row per revision, newest first; pick two to compare."""
+    article = require_article(session, article_id)
+    found, next_cursor = list_revisions(
+        session, article, limit=TIMELINE_SIZE, cursor=cursor, newest_first=True
+    )
+    rows = [_timeline_row(row) for row in found]
+    scale = max((max(r["words_added"], r["words_removed"]) for r in rows), default=0)
+    latest = article.latest_revision_no
+    next_url = f"/ui/articles/{article.external_id}?cursor={next_cursor}" if next_cursor else None
+    body = render_page(
+        "article.html",
+        page="article",
+        article=article,
+        rows=rows,
+        scale=scale,
+        default_to=latest,
+        default_from=max(latest - 1, 1),
+        next_url=next_url,
+    )
+    return page(request, body)
+
+
+@router.get("/articles/{article_id}/diff", dependencies=[PageAccess])
+def diff_page(
+    request: Request,
+    article_id: ArticleId,
+    session: SessionDep,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    view: Literal["inline", "side"] = "inline",
+) -> HTMLResponse:
+    """Two revisions compared, inline or side by side."""
+    result = diff_revisions(session, article_id, from_ref=from_, to_ref=to)
+    base = f"/ui/articles/{result.article_id}/diff?"
+    ends = {"from": result.old.revision_no, "to": result.new.revision_no}
+    body = render_page(
+        "diff.html",
+        page="diff",
+        article_id=result.article_id,
+        old=result.old,
+        new=result.new,
+        view=diff_view(result.diff),
+        layout=view,
+        inline_url=base + urlencode(ends),
+        side_url=base + urlencode({**ends, "view": "side"}),
+    )
+    return page(request, body)
+
+
+def _next_url(value: str | None) -> str:
+    """Where to go after the key form: a page of the viewer, never another site."""
+    if value and value.startswith("/ui/") and not urlsplit(value).netloc and "\\" not in value:
+        return value
+    return "/ui/"
+
+
+@router.get("/key")
+def key_page(request: Request, next: str | None = None) -> HTMLResponse:
+    """The form that keeps an API key for these pages."""
+    body = render_page(
+        "key.html",
+        page="key",
+        has_key=KEY_COOKIE in request.cookies,
+        message="",
+        next_url=_next_url(next),
+    )
+    return page(request, body)
+
+
+def _form(request: Request, body: bytes) -> dict[str, list[str]]:
+    """The key form's fields (an HTML form's urlencoded body)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("Send the key form as application/x-www-form-urlencoded")
+    try:
+        return parse_qs(body.decode("utf-8"), max_num_fields=4, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(f"The key form could not be read: {exc}") from None
+
+
+@router.post("/key")
+def set_key(request: Request, body: BodyDep) -> Response:
+    """Keep the key from the form in an HTTP-only cookie for /ui/ (an empty key forgets it)."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.url.netloc:
+        raise Forbidden("The key form must be sent from this site's own /ui/key page")
+    form = _form(request, body)
+    key = form.get("key", [""])[0].strip()
+    target = _next_url(form.get("next", [""])[0])
+    if not key:
+        response: Response = page(
+            request,
+            render_page(
+                "key.html", page="key", has_key=False, message="Key forgotten.", next_url=target
+            ),
+        )
+        response.delete_cookie(KEY_COOKIE, path="/ui")
+        return response
+    check_page_key(request, key)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        KEY_COOKIE,
+        key,
+        max_age=KEY_COOKIE_DAYS * 86400,
+        path="/ui",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+def problem_page(request: Request, status: int, detail: str) -> Response | None:
+    """An error on a viewer page, as a page (None: not a page; answer with JSON)."""
+    path = request.url.path
+    if not path.startswith("/ui/") or path.startswith("/ui/static/"):
+        return None
+    accept = request.headers.get("accept", "")
+    if "json" in accept and "text/html" not in accept:
+        return None
+    here = path + (f"?{request.url.query}" if request.url.query else "")
+    body = render_page(
+        "error.html",
+        page="error",
+        status=status,
+        title=HTTPStatus(status).phrase,
+        detail=detail,
+        next_url=_next_url(here),
+    )
+    return page(request, body, status)
