@@ -173,24 +173,25 @@ def _one_block(entry: Entry, anchor: str) -> Block:
 
 
 def _split_or_merge(entries: Sequence[Entry], anchor: str) -> Block:
-    """Consecutive pieces of one split (same old paragraph) or one merge (same new one)."""
-    first = entries[0]
+    """Consecutive pieces of one split (same old paragraph) or one merge (same new one).
+
+    Word changes, when the engine found any, are on the whole paragraph (each entry
+    carries the same segments): the merged one's, or the one that was split.
+    """
+    first = entry = entries[0]
     tag = _tag(first)
+    parts = [Piece(tag, _equal(e.new_text if e.op == "split" else e.old_text)) for e in entries]
+    old: tuple[Piece, ...]
+    new: tuple[Piece, ...]
     if first.op == "split":
-        whole = Piece(tag, _equal(first.old_text))
-        pieces = tuple(
-            Piece(tag, _side(e.inline, "delete") if e.inline else _equal(e.new_text))
-            for e in entries
-        )
-        old: tuple[Piece, ...] = (whole,)
-        new = pieces
+        whole = _side(entry.inline, "insert") if entry.inline else _equal(entry.old_text)
+        old, new = (Piece(tag, whole),), tuple(parts)
+        inline = new
         note = f"¶ {_pos(first.old_index)} split into {len(entries)} paragraphs"
     else:
-        pieces = tuple(
-            Piece(tag, _side(e.inline, "insert") if e.inline else _equal(e.old_text))
-            for e in entries
-        )
-        old, new = pieces, (Piece(tag, _equal(first.new_text)),)
+        whole = _side(entry.inline, "delete") if entry.inline else _equal(entry.new_text)
+        old, new = tuple(parts), (Piece(tag, whole),)
+        inline = (Piece(tag, entry.inline),) if entry.inline else new
         numbers = ", ".join(str(_pos(e.old_index)) for e in entries)
         note = f"¶ {numbers} merged into one"
     return Block(
@@ -201,7 +202,7 @@ def _split_or_merge(entries: Sequence[Entry], anchor: str) -> Block:
         new_no=_pos(first.new_index),
         old=old,
         new=new,
-        inline=new,
+        inline=inline,
         note=note,
     )
 
@@ -274,52 +275,18 @@ def diff_view(diff: Diff, *, context: int | None = None) -> DiffView:
             for k in changed
             for j in range(max(0, k - context), min(len(diff.entries), k + context + 1))
         }
-    items: list[Item] = []
-    first_entry: list[Entry] = []  # of each item, for placing the marks of moves
-    moves: list[tuple[Entry, Block]] = []
-    skipped = 0
-    numbered = 0
-    position = 0
     sections = _sections_by_block(diff.sections)
-    current: Section | None = None  # the section the last item shows
+    shown: list[_Shown] = []
+    numbered = position = 0
     for run in _runs(diff.entries):
-        start, position = position, position + len(run)
-        if kept is not None and start not in kept:
-            skipped += len(run)
-            continue
-        if skipped:
-            items.append(Gap(skipped))
-            first_entry.append(run[0])
-            skipped = 0
         entry = run[0]
         numbered += entry.op != "equal"
         anchor = f"ad-c{numbered}" if entry.op != "equal" else ""
         block = _split_or_merge(run, anchor) if len(run) > 1 else _one_block(entry, anchor)
-        if entry.op == "move":
-            moves.append((entry, block))
-        section = _section_of(entry, sections)
-        last = items[-1] if items else None
-        if section is not None:
-            if isinstance(last, Group) and section is current:
-                last.blocks.append(block)
-                continue
-            items.append(Group("section", section.op, section.heading, [block], anchor))
-        elif block.kind == "boilerplate":
-            if isinstance(last, Group) and last.kind == "boilerplate":
-                last.blocks.append(block)
-                if block.changed and last.op == "equal":
-                    items[-1] = Group("boilerplate", "modify", "", last.blocks, last.anchor)
-                continue
-            op: Op = "modify" if block.changed else "equal"
-            items.append(Group("boilerplate", op, "", [block], anchor))
-        else:
-            items.append(block)
-        current = section
-        first_entry.append(entry)
-    if skipped:
-        items.append(Gap(skipped))
-        first_entry.append(diff.entries[-1])
-    items = _with_moved_away(items, first_entry, moves)
+        visible = kept is None or position in kept
+        shown.append(_Shown(block, entry, _section_of(entry, sections), visible))
+        position += len(run)
+    items = _grouped(_with_moved_away(shown))
     top = sum(
         1
         for item in items
@@ -329,31 +296,83 @@ def diff_view(diff: Diff, *, context: int | None = None) -> DiffView:
     return DiffView(tuple(items), _headline(diff), top, diff.degraded)
 
 
-def _with_moved_away(
-    items: list[Item], first_entry: list[Entry], moves: list[tuple[Entry, Block]]
-) -> list[Item]:
-    """Put a mark where each moved block used to be: before the first item (moves
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """A block on its way to the page, or the mark a moved block left behind."""
+
+    item: Block | MovedAway
+    entry: Entry | None  # the block's (first) entry; None for a mark
+    section: Section | None
+    visible: bool = True
+
+
+def _with_moved_away(shown: list[_Shown]) -> list[_Shown]:
+    """Put a mark where each moved block used to be: before the first block (moves
     aside) that comes after it in the old order."""
-    # Everything but moves keeps the old order, so the old indexes of the items that
-    # are not moves rise along the page: a bisection finds each mark's place.
-    anchors = [
-        (first.old_index, k)
-        for k, (item, first) in enumerate(zip(items, first_entry, strict=True))
-        if first.old_index is not None and not (isinstance(item, Block) and item.op == "move")
+    # Everything but moves keeps the old order, so the old indexes of the blocks that
+    # are not moves rise down the page: a bisection finds each mark's place.
+    places = [
+        (s.entry.old_index, k)
+        for k, s in enumerate(shown)
+        if s.entry is not None and s.entry.old_index is not None and s.entry.op != "move"
     ]
-    olds = [old for old, _ in anchors]
-    marks: dict[int, list[MovedAway]] = {}
-    for entry, block in moves:
-        old = entry.old_index if entry.old_index is not None else -1
+    olds = [old for old, _ in places]
+    marks: dict[int, list[_Shown]] = {}
+    for s in shown:
+        if s.entry is None or s.entry.op != "move" or not isinstance(s.item, Block):
+            continue
+        old = s.entry.old_index if s.entry.old_index is not None else -1
         found = bisect_right(olds, old)
-        at = anchors[found][1] if found < len(anchors) else len(items)
-        mark = MovedAway(old + 1, block.anchor, block.new_no, entry.old_text or "")
-        marks.setdefault(at, []).append(mark)
+        at = places[found][1] if found < len(places) else len(shown)
+        mark = MovedAway(old + 1, s.item.anchor, s.item.new_no, s.entry.old_text or "")
+        marks.setdefault(at, []).append(_Shown(mark, None, None))
     if not marks:
-        return items
-    out: list[Item] = []
-    for k, item in enumerate([*items, None]):
+        return shown
+    out: list[_Shown] = []
+    for k in range(len(shown) + 1):
         out.extend(marks.get(k, ()))
-        if item is not None:
-            out.append(item)
+        if k < len(shown):
+            out.append(shown[k])
     return out
+
+
+def _grouped(shown: list[_Shown]) -> list[Item]:
+    """Sections added or removed and runs of page chrome as groups; hidden unchanged
+    blocks as gaps. A moved block always stands alone, where it can be linked to."""
+    items: list[Item] = []
+    current: Section | None = None  # the section the last item shows
+    for s in shown:
+        last = items[-1] if items else None
+        if not s.visible:
+            if isinstance(last, Gap):
+                items[-1] = Gap(last.count + 1)
+            else:
+                items.append(Gap(1))
+            current = None
+            continue
+        block = s.item
+        if isinstance(block, MovedAway):
+            items.append(block)
+            current = None
+            continue
+        if s.section is not None:
+            if isinstance(last, Group) and s.section is current:
+                last.blocks.append(block)
+            else:
+                items.append(
+                    Group("section", s.section.op, s.section.heading, [block], block.anchor)
+                )
+            current = s.section
+            continue
+        current = None
+        if block.kind == "boilerplate" and block.op != "move":
+            if isinstance(last, Group) and last.kind == "boilerplate":
+                last.blocks.append(block)
+                if block.changed and last.op == "equal":
+                    items[-1] = Group("boilerplate", "modify", "", last.blocks, last.anchor)
+            else:
+                op: Op = "modify" if block.changed else "equal"
+                items.append(Group("boilerplate", op, "", [block], block.anchor))
+            continue
+        items.append(block)
+    return items

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from app.api import views
 from app.api.access import KEY_COOKIE, PageAccess, check_page_key
@@ -36,12 +36,14 @@ def _blank_is_none(value: object) -> object:
 
 
 KindFilter = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(pattern=f"^({'|'.join(FEED_KINDS)})$")] | None,
     BeforeValidator(_blank_is_none),
-    Query(pattern=f"^({'|'.join(FEED_KINDS)})$"),
+    Query(),
 ]
 SignificanceFilter = Annotated[
-    float | None, BeforeValidator(_blank_is_none), Query(ge=0, le=1, allow_inf_nan=False)
+    Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None,
+    BeforeValidator(_blank_is_none),
+    Query(),
 ]
 
 

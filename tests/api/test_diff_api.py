@@ -49,7 +49,9 @@ def test_formats_context_and_etag(client: TestClient, seeds) -> None:
     assert html.headers["content-type"].startswith("text/html")
     section = HTMLParser(html.text).css_first('section[data-op="delete"][data-kind="section"]')
     assert section is not None
-    assert section.css_first("h3 del").text() == "Energy alliance"
+    heading = section.css_first("h3 del")
+    assert heading is not None
+    assert heading.text() == "Energy alliance"
     assert html.headers["content-security-policy"].startswith("default-src 'none'; style-src")
     compact = client.get("/v1/articles/p/diff", params={"context": 1}).json()
     assert 5 < len(compact["blocks"]) < 20
