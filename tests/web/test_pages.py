@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode
 from sqlalchemy.orm import Session
@@ -321,3 +323,35 @@ def test_pages_take_a_key_as_the_api_does_or_from_the_form(
     )
     client.cookies.clear()
     assert client.get("/ui/").status_code == 401
+
+
+_ANY_VALUE = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["", "1", "2", "latest", "0", "-1", "1e3", "nan", "side", "inline", "9" * 30]),
+)
+
+
+def test_any_query_gets_a_page_never_a_crash(
+    make_client: Callable[..., TestClient], seeds: tuple[str, str]
+) -> None:
+    client = make_client(RATE_LIMIT_ANONYMOUS="")
+    publish(client, "seed", seeds[0])
+    publish(client, "seed", seeds[1])
+
+    @given(
+        path=st.sampled_from(["/ui/", "/ui/articles/seed", "/ui/articles/seed/diff", "/ui/key"]),
+        query=st.dictionaries(
+            st.sampled_from(["from", "to", "view", "kind", "min_significance", "cursor", "next"]),
+            _ANY_VALUE,
+            max_size=4,
+        ),
+    )
+    @settings(max_examples=100, deadline=None)
+    def check(path: str, query: dict[str, str]) -> None:
+        r = client.get(path, params=query)
+        assert r.status_code in (200, 404, 422), r.text
+        tree = assert_safe_page(r)
+        if r.status_code != 200:
+            assert one(tree, ".problem").text().strip()
+
+    check()
