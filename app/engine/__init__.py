@@ -48,6 +48,7 @@ from app.engine.diff import (
     SectionOp,
     Summary,
     apply_diff,
+    collector_paused,
     compare,
     with_context,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "block_from_dict",
     "carry_provenance",
     "change_record",
+    "collector_paused",
     "compare",
     "family",
     "make_document",

@@ -1,6 +1,6 @@
 """Diffs between two documents: the engine's front door.
 
-Public API: compare, apply_diff, with_context, and the result types Diff,
+Public API: compare, apply_diff, with_context, collector_paused, and the result types Diff,
 Entry, Section, Summary, HeadingChanges, Op, SectionOp, Granularity.
 
 compare(old, new) parses (if given text), aligns, runs word diffs inside
@@ -41,6 +41,7 @@ __all__ = [
     "SectionOp",
     "Summary",
     "apply_diff",
+    "collector_paused",
     "compare",
     "with_context",
 ]
@@ -366,12 +367,12 @@ def compare(
     """
     if granularity not in ("word", "char"):
         raise ValueError("granularity must be 'word' or 'char'")
-    with _collector_paused():
+    with collector_paused():
         return _compare(old, new, granularity)
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while a diff runs: it allocates many containers
     that all live until it returns, and the collections they triggered scanned them
     (and the rest of the process) over and over: ~15 % of two unrelated 1 MB texts.

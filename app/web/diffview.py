@@ -14,9 +14,9 @@ templates stay simple and the arrangement is tested on its own.
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from app.engine import Diff, Entry, Op, Section
+from app.engine import Diff, Entry, Op, Section, collector_paused
 from app.engine._dmp import Segment
 from app.engine.blocks import Family, family
 
@@ -35,15 +35,14 @@ OP_LABELS: dict[Op, str] = {
 _TAGS = {"heading": "h3", "quote": "blockquote"}
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+class Piece(NamedTuple):
     """One paragraph as one side shows it: its segments (equal, and the side's own)."""
 
     tag: str
     segments: tuple[Segment, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a page can hold 50,000 of them, built in a loop
 class Block:
     """One change (or one unchanged block) of the diff: what `data-op` elements show.
 
@@ -267,6 +266,11 @@ def _headline(diff: Diff) -> tuple[str, ...]:
 def diff_view(diff: Diff, *, context: int | None = None) -> DiffView:
     """Arrange `diff` for reading; `context`: unchanged blocks kept around each change
     (None: the whole document)."""
+    with collector_paused():  # many small objects, all alive until the page is sent
+        return _arranged(diff, context)
+
+
+def _arranged(diff: Diff, context: int | None) -> DiffView:
     kept = None
     if context is not None:
         changed = [k for k, e in enumerate(diff.entries) if e.op != "equal"]

@@ -27,6 +27,10 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 static_files = StaticFiles(directory=Path(__file__).parent / "static")
 PAGE_SIZE = 50
 TIMELINE_SIZE = 100
+# A diff of more blocks than this comes folded to FOLDED_CONTEXT unchanged blocks
+# around each change (a 50,000-line page took seconds to build and to show).
+FOLD_ABOVE = 500
+FOLDED_CONTEXT = 3
 KEY_COOKIE_DAYS = 30
 
 
@@ -40,6 +44,7 @@ KindFilter = Annotated[
     BeforeValidator(_blank_is_none),
     Query(),
 ]
+ContextChoice = Annotated[str | None, Query(pattern=r"^(all|[0-9]{1,4})$")]
 SignificanceFilter = Annotated[
     Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None,
     BeforeValidator(_blank_is_none),
@@ -162,21 +167,30 @@ def diff_page(
     from_: FromQuery = None,
     to: ToQuery = None,
     view: Literal["inline", "side"] = "inline",
+    context: ContextChoice = None,
 ) -> HTMLResponse:
-    """Two revisions compared, inline or side by side."""
+    """Two revisions compared, inline or side by side. Long articles come folded (three
+    unchanged blocks around each change) unless `context` says otherwise."""
     result = diff_revisions(session, article_id, from_ref=from_, to_ref=to)
+    if context is None:
+        folded = FOLDED_CONTEXT if len(result.diff.entries) > FOLD_ABOVE else None
+    else:
+        folded = None if context == "all" else int(context)
     base = f"/ui/articles/{result.article_id}/diff?"
     ends = {"from": result.old.revision_no, "to": result.new.revision_no}
+    kept = {} if context is None else {"context": context}
     body = render_page(
         "diff.html",
         page="diff",
         article_id=result.article_id,
         old=result.old,
         new=result.new,
-        view=diff_view(result.diff),
+        view=diff_view(result.diff, context=folded),
         layout=view,
-        inline_url=base + urlencode(ends),
-        side_url=base + urlencode({**ends, "view": "side"}),
+        inline_url=base + urlencode({**ends, **kept}),
+        side_url=base + urlencode({**ends, "view": "side", **kept}),
+        whole_url=base + urlencode({**ends, "view": view, "context": "all"}),
+        folded=folded is not None,
     )
     return page(request, body)
 

@@ -40,6 +40,14 @@ def test_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert [s["heading"] for s in data["sections"]] == ["Energy alliance"]
 
 
+def test_html_is_the_api_fragment(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = diff(capsys, str(R1), str(R2), "--format", "html")
+    assert code == 1
+    assert out.startswith('<div class="article-diff">\n<style>')
+    assert '<section id="ad-c2" data-op="delete" data-kind="section"' in out
+    assert "<del>Energy alliance</del>" in out
+
+
 def test_unified_defaults_to_three_blocks_of_context(capsys: pytest.CaptureFixture[str]) -> None:
     _, default, _ = diff(capsys, str(R1), str(R2))
     _, three, _ = diff(capsys, str(R1), str(R2), "--context", "3")

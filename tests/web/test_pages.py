@@ -355,3 +355,28 @@ def test_any_query_gets_a_page_never_a_crash(
             assert one(tree, ".problem").text().strip()
 
     check()
+
+
+def test_long_diffs_come_folded(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages, "FOLD_ABOVE", 5)
+    paragraphs = [f"Paragraph number {n} of the story." for n in range(12)]
+    publish(client, "long", "\n\n".join(paragraphs))
+    paragraphs[6] = "Paragraph number six, rewritten, of the story."
+    publish(client, "long", "\n\n".join(paragraphs))
+    folded = parse(client.get("/ui/articles/long/diff"))
+    assert [g.text() for g in folded.css(".ad-gap")] == [
+        "… 3 unchanged blocks …",
+        "… 2 unchanged blocks …",
+    ]
+    assert len(folded.css(".ad-same")) == 6
+    whole = attr(one(folded, ".folded a"), "href")
+    assert whole == "/ui/articles/long/diff?from=1&to=2&view=inline&context=all"
+    everything = parse(client.get(whole))
+    assert everything.css(".ad-gap") == []
+    assert everything.css_first(".folded") is None
+    assert len(everything.css(".ad-same")) == 11
+    side = attr(one(everything, "#view-side"), "href")
+    assert side == "/ui/articles/long/diff?from=1&to=2&view=side&context=all"
+    only = parse(client.get("/ui/articles/long/diff?context=0"))
+    assert only.css(".ad-same") == []
+    assert len(only.css('[data-op="modify"]')) == 1
