@@ -100,7 +100,7 @@ class MovedAway:
     old_no: int
     to_anchor: str
     new_no: int | None
-    text: str
+    old: tuple[Piece, ...]  # the old side of the moved block: side by side shows it here
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +328,7 @@ def _with_moved_away(shown: list[_Shown]) -> list[_Shown]:
         old = s.entry.old_index if s.entry.old_index is not None else -1
         found = bisect_right(olds, old)
         at = places[found][1] if found < len(places) else len(shown)
-        mark = MovedAway(old + 1, s.item.anchor, s.item.new_no, s.entry.old_text or "")
+        mark = MovedAway(old + 1, s.item.anchor, s.item.new_no, s.item.old)
         marks.setdefault(at, []).append(_Shown(mark, None, None))
     if not marks:
         return shown

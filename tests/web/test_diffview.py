@@ -32,7 +32,7 @@ def old_side(items: tuple[Item, ...]) -> list[str]:
     out: list[str] = []
     for item in items:
         if isinstance(item, MovedAway):
-            out.append(item.text)
+            out.extend(text(item.old))
         elif isinstance(item, Group):
             out.extend(t for b in item.blocks for t in text(b.old))
         elif isinstance(item, ViewBlock) and item.op != "move":

@@ -122,6 +122,12 @@ def test_moves_splits_and_merges_are_marked_and_linked(client: TestClient) -> No
     assert [p.text() for p in split.css("p")] == ["B three four.", "B five six."]
     (merge,) = tree.css('[data-op="merge"]')
     assert "¶ 3, 4 merged into one" in merge.text()
+    side = assert_safe_page(client.get("/ui/articles/m/diff?view=side"))
+    # Side by side, the moved paragraph's old text is on the row of the place it left.
+    assert one(side, "tr#ad-old-1").css("td")[0].text() == "A one two."
+    moved = one(side, 'tr[data-op="move"]').css("td")
+    assert attr(moved[0], "class") == "ad-empty"
+    assert moved[1].text().endswith("A one two.")
 
 
 def test_hostile_text_shows_as_text(client: TestClient) -> None:
