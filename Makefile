@@ -15,13 +15,14 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed tests/js/node_modules/.installed
 
-# The official JavaScript Standard Webhooks library, for one test that verifies our
-# signatures with it; without npm (or the registry) that test is skipped, saying so.
+# JavaScript for two checks: the official Standard Webhooks library verifies our
+# signatures, axe-core the viewer's accessibility. Without npm (or the registry)
+# those tests are skipped, saying so.
 tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		(cd tests/js && npm ci --silent --no-audit --no-fund) && touch $@ \
-		|| echo "npm ci failed: the JavaScript signature check will be skipped"; \
-	else echo "no npm: the JavaScript signature check will be skipped"; fi
+		|| echo "npm ci failed: the JavaScript signature and accessibility checks will be skipped"; \
+	else echo "no npm: the JavaScript signature and accessibility checks will be skipped"; fi
 
 run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) PORT=$(PORT) bin/serve

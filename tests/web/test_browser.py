@@ -6,7 +6,8 @@ import uuid
 from pathlib import Path
 
 import httpx2 as httpx
-from playwright.sync_api import ConsoleMessage, Page, expect
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror="alert(1)"> “quotes”'
 
@@ -143,3 +144,42 @@ def test_on_a_phone(page: Page, viewer: str, seeds: tuple[str, str], output_path
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{view}: {overflow}px wider than the phone"
         page.screenshot(path=Path(output_path) / f"phone-{view}.png", full_page=True)
+
+
+AXE = Path(__file__).resolve().parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def test_pages_pass_axe(
+    browser: Browser, viewer: str, seeds: tuple[str, str], output_path: str
+) -> None:
+    """axe-core's WCAG 2 A and AA rules on every page, light and dark: no violations."""
+    if not AXE.is_file():
+        pytest.skip("needs tests/js/node_modules/axe-core (make install runs npm ci there)")
+    article = f"axe-{uuid.uuid4().hex[:8]}"
+    publish(viewer, article, seeds[0], title="Putin’s visit")
+    publish(viewer, article, seeds[1].replace("all-time best", "best ever"), title="Putin’s visit")
+    pages = [
+        "/ui/",
+        f"/ui/articles/{article}",
+        f"/ui/articles/{article}/diff",
+        f"/ui/articles/{article}/diff?view=side",
+        "/ui/key",
+        "/ui/articles/none-such",
+    ]
+    found: dict[str, list[str]] = {}
+    for scheme in ("light", "dark"):
+        # Only the test's own context may add axe's script: the pages' CSP forbids it.
+        context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+        page = context.new_page()
+        for path in pages:
+            page.goto(viewer + path)
+            page.add_script_tag(path=AXE)
+            result = page.evaluate(
+                "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+            )
+            for violation in result["violations"]:
+                where = [node["target"] for node in violation["nodes"]][:3]
+                found.setdefault(f"{scheme} {path}", []).append(f"{violation['id']}: {where}")
+        page.screenshot(path=Path(output_path) / f"error-{scheme}.png", full_page=True)
+        context.close()
+    assert found == {}
