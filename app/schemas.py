@@ -282,6 +282,7 @@ class History(Page[RevisionSummary]):
 
 class FeedItem(BaseModel):
     article_id: str
+    title: str | None = Field(default=None, description="The article's current title")
     revision: int
     from_revision: int | None
     received_at: datetime

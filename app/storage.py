@@ -377,9 +377,12 @@ def list_changes(
     article_id: int | None,
     kinds: Sequence[str],
     min_significance: float | None,
-) -> Sequence[tuple[Change, str]]:
-    """The feed, newest first, keyset-paginated on (received_at, id)."""
-    query = select(Change, Article.external_id).join(Article, Article.id == Change.article_id)
+) -> Sequence[tuple[Change, str, str | None]]:
+    """The feed, newest first, keyset-paginated on (received_at, id): each change with
+    its article's id and current title."""
+    query = select(Change, Article.external_id, Article.title).join(
+        Article, Article.id == Change.article_id
+    )
     if kinds:
         query = query.where(
             exists().where(ChangeKind.change_id == Change.id, ChangeKind.kind.in_(list(kinds)))
@@ -398,7 +401,7 @@ def list_changes(
             or_(Change.received_at < at, and_(Change.received_at == at, Change.id < ident))
         )
     query = query.order_by(Change.received_at.desc(), Change.id.desc()).limit(limit)
-    return [(c, ext) for c, ext in session.execute(query).all()]
+    return [(c, ext, title) for c, ext, title in session.execute(query).all()]
 
 
 def claim_receipt(session: Session, key: str, request_sha256: str, now: datetime) -> Receipt | None:

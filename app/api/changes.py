@@ -53,4 +53,5 @@ def get_changes(
         kinds=[k for value in kind or () for k in value.split(",")],
         min_significance=min_significance,
     )
-    return Page(items=[views.feed_item(c, ext) for c, ext in rows], next_cursor=next_cursor)
+    items = [views.feed_item(c, ext, title) for c, ext, title in rows]
+    return Page(items=items, next_cursor=next_cursor)

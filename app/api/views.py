@@ -92,10 +92,11 @@ def article_read(article: Article) -> ArticleRead:
     )
 
 
-def feed_item(change: Change, article_id: str) -> FeedItem:
+def feed_item(change: Change, article_id: str, title: str | None) -> FeedItem:
     record = change.record
     return FeedItem(
         article_id=article_id,
+        title=title,
         revision=change.revision_no,
         from_revision=change.from_revision_no,
         received_at=change.received_at,

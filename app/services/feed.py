@@ -23,7 +23,7 @@ def list_changes(
     article_id: str | None,
     kinds: Sequence[str],
     min_significance: float | None,
-) -> tuple[list[tuple[Change, str]], str | None]:
+) -> tuple[list[tuple[Change, str, str | None]], str | None]:
     unknown = sorted(set(kinds) - set(FEED_KINDS))
     if unknown:
         raise InvalidInput(

@@ -90,8 +90,8 @@ def feed_page(
         min_significance=min_significance,
     )
     items = []
-    for change, article_id in rows:
-        item = views.feed_item(change, article_id)
+    for change, article_id, title in rows:
+        item = views.feed_item(change, article_id, title)
         history = f"/ui/articles/{article_id}"
         diff = f"{history}/diff?" + urlencode(
             {"from": item.from_revision or item.revision, "to": item.revision}

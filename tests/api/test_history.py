@@ -65,6 +65,8 @@ def test_reverts_and_title_changes(client: TestClient) -> None:
     }
     feed = client.get("/v1/changes", params={"kind": "title_changed"}).json()["items"]
     assert [(f["revision"], f["revert_of"]) for f in feed] == [(3, 1)]
+    # Each item names the article by its current title too.
+    assert [f["title"] for f in feed] == ["Minister quits"]
     # A new title alone is a new revision; the same title and text is not.
     assert publish(client, "m", v1, title="Minister quits")["created"] is False
     assert publish(client, "m", v1, title="Minister steps down")["created"] is True

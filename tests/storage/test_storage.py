@@ -115,7 +115,7 @@ def test_feed_keyset_breaks_timestamp_ties_by_id(session: Session) -> None:
             kinds=["paragraph_modified"],
             min_significance=None,
         )
-        seen += [c.id for c, _ in page]
+        seen += [c.id for c, *_ in page]
         if len(page) < 3:
             break
         after = (page[-1][0].received_at, page[-1][0].id)

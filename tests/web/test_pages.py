@@ -138,7 +138,9 @@ def test_hostile_text_shows_as_text(client: TestClient) -> None:
         tree = assert_safe_page(r)
         assert tree.css("img") == []
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in r.text
-    assert assert_safe_page(client.get("/ui/")).css("img") == []
+    feed = assert_safe_page(client.get("/ui/"))
+    assert feed.css("img") == []
+    assert one(feed, ".feed-headline").text() == HOSTILE
     page = client.get("/ui/articles/h/diff")
     assert HOSTILE in one(parse(page), '[data-op="insert"] ins').text()
     assert HOSTILE in one(parse(page), "h1").text()
@@ -191,6 +193,7 @@ def test_the_feed_filters_and_pages(
         "seed · revision 2 (from 1)",
     ]
     assert attr(one(items[0], ".feed-diff"), "href") == ("/ui/articles/other/diff?from=1&to=2")
+    assert [i.css_first(".feed-headline") for i in items] == [None, None]  # no titles sent
     seed_badges = [b.text() for b in items[1].css(".badge")]
     assert "section removed" in seed_badges
     assert "numbers changed" in [b.text() for b in items[0].css(".badge")]
