@@ -171,8 +171,9 @@ def test_pages_pass_axe(
         # Only the test's own context may add axe's script: the pages' CSP forbids it.
         context = browser.new_context(bypass_csp=True, color_scheme=scheme)
         page = context.new_page()
-        for path in pages:
+        for number, path in enumerate(pages):
             page.goto(viewer + path)
+            page.screenshot(path=Path(output_path) / f"{scheme}-{number}.png", full_page=True)
             page.add_script_tag(path=AXE)
             result = page.evaluate(
                 "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
@@ -180,6 +181,5 @@ def test_pages_pass_axe(
             for violation in result["violations"]:
                 where = [node["target"] for node in violation["nodes"]][:3]
                 found.setdefault(f"{scheme} {path}", []).append(f"{violation['id']}: {where}")
-        page.screenshot(path=Path(output_path) / f"error-{scheme}.png", full_page=True)
         context.close()
     assert found == {}
