@@ -13,11 +13,17 @@ from pydantic import BeforeValidator, Field, StringConstraints
 
 from app.api import views
 from app.api.access import KEY_COOKIE, PageAccess, check_page_key
-from app.api.deps import ArticleId, BodyDep, NumberCursor, SessionDep, TimeCursor
+from app.api.deps import ArticleId, BodyDep, NumberCursor, RevisionRef, SessionDep, TimeCursor
 from app.api.diffs import FromQuery, ToQuery
 from app.engine import FEED_KINDS
 from app.errors import Forbidden, InvalidInput, UnsupportedMediaType
-from app.services.articles import list_revisions, require_article
+from app.services.articles import (
+    blame,
+    list_revisions,
+    parse_revision_ref,
+    require_article,
+    require_revision,
+)
 from app.services.diffs import diff_revisions
 from app.services.feed import list_changes
 from app.web.diffview import diff_view
@@ -191,6 +197,23 @@ def diff_page(
         side_url=base + urlencode({**ends, "view": "side", **kept}),
         whole_url=base + urlencode({**ends, "view": view, "context": "all"}),
         folded=folded is not None,
+    )
+    return page(request, body)
+
+
+@router.get("/articles/{article_id}/revisions/{revision}", dependencies=[PageAccess])
+def revision_page(
+    request: Request, article_id: ArticleId, revision: RevisionRef, session: SessionDep
+) -> HTMLResponse:
+    """One revision to read, each block marked with the revision it dates from."""
+    article = require_article(session, article_id)
+    found = require_revision(session, article, parse_revision_ref(revision))
+    body = render_page(
+        "revision.html",
+        page="revision",
+        article=article,
+        revision=found,
+        blocks=blame(found),
     )
     return page(request, body)
 

@@ -163,6 +163,7 @@ def test_pages_pass_axe(
         f"/ui/articles/{article}",
         f"/ui/articles/{article}/diff",
         f"/ui/articles/{article}/diff?view=side",
+        f"/ui/articles/{article}/revisions/2",
         "/ui/key",
         "/ui/articles/none-such",
     ]

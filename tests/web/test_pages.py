@@ -348,7 +348,15 @@ def test_any_query_gets_a_page_never_a_crash(
     publish(client, "seed", seeds[1])
 
     @given(
-        path=st.sampled_from(["/ui/", "/ui/articles/seed", "/ui/articles/seed/diff", "/ui/key"]),
+        path=st.sampled_from(
+            [
+                "/ui/",
+                "/ui/articles/seed",
+                "/ui/articles/seed/diff",
+                "/ui/key",
+                "/ui/articles/seed/revisions/2",
+            ]
+        ),
         query=st.dictionaries(
             st.sampled_from(["from", "to", "view", "kind", "min_significance", "cursor", "next"]),
             _ANY_VALUE,
@@ -389,3 +397,37 @@ def test_long_diffs_come_folded(client: TestClient, monkeypatch: pytest.MonkeyPa
     only = parse(client.get("/ui/articles/long/diff?context=0"))
     assert only.css(".ad-same") == []
     assert len(only.css('[data-op="modify"]')) == 1
+
+
+def test_a_revision_to_read_says_where_each_paragraph_came_from(client: TestClient) -> None:
+    a = "The storm reached the coast on Sunday night."
+    b = "Thousands of homes lost power."
+    publish(client, "storm", a, title="Storm")
+    publish(client, "storm", f"{a}\n\n{b}", title="Storm")
+    publish(client, "storm", f"{a}\n\nTens of thousands of homes lost power.\n\n{HOSTILE}")
+    tree = assert_safe_page(client.get("/ui/articles/storm/revisions/latest"))
+    assert one(tree, ".meta").text().startswith("Revision 3 of 3")
+    blocks = tree.css(".revision .ad-same")
+    assert [one(b, "p").text() for b in blocks] == [
+        a,
+        "Tens of thousands of homes lost power.",
+        HOSTILE,
+    ]
+    notes = [one(b, ".origin").text() for b in blocks]
+    assert notes == [
+        "since revision 1",
+        "since revision 2, words from revision 3",
+        "since revision 3",
+    ]
+    links = [attr(x, "href") for x in blocks[1].css(".origin a")]
+    assert links == ["/ui/articles/storm/diff?from=1&to=2", "/ui/articles/storm/diff?from=2&to=3"]
+    assert attr(one(tree, 'a[rel="prev"]'), "href") == "/ui/articles/storm/revisions/2"
+    assert tree.css_first('a[rel="next"]') is None
+    first = parse(client.get("/ui/articles/storm/revisions/1"))
+    assert first.css_first('a[rel="prev"]') is None
+    assert attr(one(first, 'a[rel="next"]'), "href") == "/ui/articles/storm/revisions/2"
+    timeline = parse(client.get("/ui/articles/storm"))
+    assert attr(one(timeline, "tbody th a"), "href") == "/ui/articles/storm/revisions/3"
+    missing = client.get("/ui/articles/storm/revisions/9")
+    assert missing.status_code == 404
+    assert "it has revisions 1 to 3" in one(parse(missing), ".problem").text()
