@@ -16,9 +16,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from app.engine import Diff, Entry, Op, Section, collector_paused
-from app.engine._dmp import Segment
-from app.engine.blocks import Family, family
+from app.engine import (
+    Diff,
+    Entry,
+    Op,
+    Section,
+    Segment,
+    collector_paused,
+    family,
+    with_context,
+)
+from app.engine.blocks import Family
 
 __all__ = ["OP_LABELS", "Block", "DiffView", "Gap", "Group", "Item", "MovedAway", "diff_view"]
 
@@ -118,7 +126,6 @@ Item = Block | Group | MovedAway | Gap
 class DiffView:
     items: tuple[Item, ...]
     headline: tuple[str, ...]  # the summary header, one phrase each
-    changes: int  # how many data-op elements the page has at top level
     degraded: tuple[str, ...]
 
 
@@ -130,8 +137,8 @@ def _side(segments: Iterable[Segment], dropped: str) -> tuple[Segment, ...]:
     return tuple(s for s in segments if s.op != dropped)
 
 
-def _tag(entry: Entry, text_kind: str | None = None) -> str:
-    return _TAGS.get(text_kind or entry.kind, "p")
+def _tag(entry: Entry) -> str:
+    return _TAGS.get(entry.kind, "p")
 
 
 def _equal(text: str | None) -> tuple[Segment, ...]:
@@ -177,20 +184,20 @@ def _split_or_merge(entries: Sequence[Entry], anchor: str) -> Block:
     Word changes, when the engine found any, are on the whole paragraph (each entry
     carries the same segments): the merged one's, or the one that was split.
     """
-    first = entry = entries[0]
+    first = entries[0]
     tag = _tag(first)
     parts = [Piece(tag, _equal(e.new_text if e.op == "split" else e.old_text)) for e in entries]
     old: tuple[Piece, ...]
     new: tuple[Piece, ...]
     if first.op == "split":
-        whole = _side(entry.inline, "insert") if entry.inline else _equal(entry.old_text)
+        whole = _side(first.inline, "insert") if first.inline else _equal(first.old_text)
         old, new = (Piece(tag, whole),), tuple(parts)
         inline = new
         note = f"¶ {_pos(first.old_index)} split into {len(entries)} paragraphs"
     else:
-        whole = _side(entry.inline, "delete") if entry.inline else _equal(entry.new_text)
+        whole = _side(first.inline, "delete") if first.inline else _equal(first.new_text)
         old, new = tuple(parts), (Piece(tag, whole),)
-        inline = (Piece(tag, entry.inline),) if entry.inline else new
+        inline = (Piece(tag, first.inline),) if first.inline else new
         numbers = ", ".join(str(_pos(e.old_index)) for e in entries)
         note = f"¶ {numbers} merged into one"
     return Block(
@@ -271,33 +278,19 @@ def diff_view(diff: Diff, *, context: int | None = None) -> DiffView:
 
 
 def _arranged(diff: Diff, context: int | None) -> DiffView:
-    kept = None
-    if context is not None:
-        changed = [k for k, e in enumerate(diff.entries) if e.op != "equal"]
-        kept = {
-            j
-            for k in changed
-            for j in range(max(0, k - context), min(len(diff.entries), k + context + 1))
-        }
+    kept = None if context is None else set(map(id, with_context(diff.entries, context)))
     sections = _sections_by_block(diff.sections)
     shown: list[_Shown] = []
-    numbered = position = 0
+    numbered = 0
     for run in _runs(diff.entries):
         entry = run[0]
         numbered += entry.op != "equal"
         anchor = f"ad-c{numbered}" if entry.op != "equal" else ""
         block = _split_or_merge(run, anchor) if len(run) > 1 else _one_block(entry, anchor)
-        visible = kept is None or position in kept
+        visible = kept is None or id(entry) in kept
         shown.append(_Shown(block, entry, _section_of(entry, sections), visible))
-        position += len(run)
     items = _grouped(_with_moved_away(shown))
-    top = sum(
-        1
-        for item in items
-        if (isinstance(item, Block) and item.changed)
-        or (isinstance(item, Group) and item.kind == "section")
-    )
-    return DiffView(tuple(items), _headline(diff), top, diff.degraded)
+    return DiffView(tuple(items), _headline(diff), diff.degraded)
 
 
 @dataclass(frozen=True, slots=True)
