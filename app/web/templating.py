@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from app.engine import Diff, Segment, collector_paused
-from app.web.diffview import OP_LABELS, diff_view
+from app.web.diffview import OP_LABELS, Piece, diff_view
 
 __all__ = [
     "DIFF_CSS",
@@ -31,25 +31,30 @@ templates = Environment(
 )
 
 
-def segments_html(segments: tuple[Segment, ...]) -> Markup:
-    """A paragraph's segments as escaped text with <ins> and <del> (a filter: the
-    innermost loop of a page, which a macro made several times slower).
+def pieces_html(pieces: tuple[Piece, ...]) -> Markup:
+    """Paragraphs as the diff shows them: escaped text, words changed as <ins>/<del>.
 
-    >>> segments_html((Segment("equal", "a <b> "), Segment("delete", "1"), Segment("insert", "2")))
-    Markup('a &lt;b&gt; <del>1</del><ins>2</ins>')
+    A filter, not a macro: it is the innermost loop of every page, and a macro call
+    per paragraph took longer than everything else (1.8 s of 2.4 s for 50,000 lines).
+
+    >>> pieces_html((Piece("p", (Segment("equal", "a <b> "), Segment("insert", "2"))),))
+    Markup('<p class="ad-piece">a &lt;b&gt; <ins>2</ins></p>')
     """
     out = []
-    for op, text in segments:
-        if op == "insert":
-            out.append(f"<ins>{escape(text)}</ins>")
-        elif op == "delete":
-            out.append(f"<del>{escape(text)}</del>")
-        else:
-            out.append(str(escape(text)))
+    for tag, segments in pieces:
+        out.append(f'<{tag} class="ad-piece">')
+        for op, text in segments:
+            if op == "insert":
+                out.append(f"<ins>{escape(text)}</ins>")
+            elif op == "delete":
+                out.append(f"<del>{escape(text)}</del>")
+            else:
+                out.append(str(escape(text)))
+        out.append(f"</{tag}>")
     return Markup("".join(out))
 
 
-templates.filters["segments"] = segments_html
+templates.filters["pieces"] = pieces_html
 STATIC = files("app.web") / "static"
 DIFF_CSS = (STATIC / "diff.css").read_text("utf-8")
 # Part of the HTML format's ETag: bump it when the markup of a diff changes.
