@@ -175,6 +175,20 @@ def configure_logging(fmt: str, level: str) -> None:
     logging.captureWarnings(True)
 
 
+def route_template(scope: Scope) -> str:
+    """The route a request matched, as a template: a metrics label and a log field.
+
+    A mounted app (the viewer's static files) sets no route, only its mount point.
+    """
+    path = getattr(scope.get("route"), "path", None)
+    if path:
+        return str(path)
+    if "app_root_path" in scope:  # set by a Mount, and only then
+        mount = scope["root_path"][len(scope["app_root_path"]) :]
+        return f"{mount}/{{path}}"
+    return "unmatched"
+
+
 class ObserveRequests:
     """Per request: the id (X-Request-ID as sent, if sane, else a new one) in the
     context and on the response, one log line, and the HTTP metrics."""
@@ -209,8 +223,7 @@ class ObserveRequests:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             method = scope["method"]
             HTTP_REQUESTS.labels(method, template, str(status)).inc()
             HTTP_LATENCY.labels(method, template).observe(elapsed)

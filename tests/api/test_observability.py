@@ -58,6 +58,7 @@ def test_metrics_count_what_happened(client: TestClient) -> None:
     assert client.get("/v1/articles/nothing-here").status_code == 404
     assert client.get("/no/such/route").status_code == 404
     assert client.head("/healthz").status_code == 200
+    assert client.get("/ui/static/viewer.js").status_code == 200
     response = client.get("/metrics")
     assert response.headers["content-type"].startswith("text/plain")
     after = samples(response.text)
@@ -73,6 +74,7 @@ def test_metrics_count_what_happened(client: TestClient) -> None:
     )
     assert delta(requests, method="GET", route="/v1/articles/{article_id}", status="404") == 1
     assert delta(requests, method="GET", route="unmatched", status="404") == 1
+    assert delta(requests, method="GET", route="/ui/static/{path}", status="200") == 1
     assert delta("articlediff_revisions_ingested_total", via="api") == 2
     # One diff at ingest (revision 2 against 1), one read.
     assert delta("articlediff_diff_duration_seconds_count", use="ingest") == 1
