@@ -14,6 +14,7 @@ templates stay simple and the arrangement is tested on its own.
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Literal, NamedTuple
 
 from app.engine import (
@@ -314,7 +315,7 @@ def _with_moved_away(shown: list[_Shown]) -> list[_Shown]:
         if s.entry is not None and s.entry.old_index is not None and s.entry.op != "move"
     ]
     olds = [old for old, _ in places]
-    marks: dict[int, list[_Shown]] = {}
+    marks: dict[int, list[MovedAway]] = {}
     for s in shown:
         if s.entry is None or s.entry.op != "move" or not isinstance(s.item, Block):
             continue
@@ -322,12 +323,14 @@ def _with_moved_away(shown: list[_Shown]) -> list[_Shown]:
         found = bisect_right(olds, old)
         at = places[found][1] if found < len(places) else len(shown)
         mark = MovedAway(old + 1, s.item.anchor, s.item.new_no, s.item.old)
-        marks.setdefault(at, []).append(_Shown(mark, None, None))
+        marks.setdefault(at, []).append(mark)
     if not marks:
         return shown
     out: list[_Shown] = []
     for k in range(len(shown) + 1):
-        out.extend(marks.get(k, ()))
+        # Several marks at one place: in the old order of the blocks that left it.
+        here = sorted(marks.get(k, ()), key=attrgetter("old_no"))
+        out.extend(_Shown(mark, None, None) for mark in here)
         if k < len(shown):
             out.append(shown[k])
     return out

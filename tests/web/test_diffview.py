@@ -1,8 +1,8 @@
 """The diff arranged for reading (app.web.diffview): pure, no templates, no server."""
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
-from app.engine import Block, compare
+from app.engine import Block, Kind, compare
 from app.web.diffview import Block as ViewBlock
 from app.web.diffview import Gap, Group, Item, MovedAway, diff_view
 from tests.engine.test_properties import edited_pair
@@ -118,7 +118,18 @@ def test_no_change_says_so() -> None:
     assert diff_view(compare("Same.", "Same.")).headline == ("No changes",)
 
 
+P: Kind = "paragraph"
+B: Kind = "boilerplate"
+
+
 @given(edited_pair())
+# Two blocks that moved away from before the same block: their marks in old order.
+@example(
+    (
+        [Block(P, "oil."), Block(P, "on."), Block(P, "oil oil."), Block(B, "SHARE")],
+        [Block(P, "oil oil."), Block(P, "oil."), Block(B, "SHARE"), Block(P, "on.")],
+    )
+)
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 def test_both_sides_read_back_in_order(pair: tuple[list[Block], list[Block]]) -> None:
     """The page loses nothing and puts nothing out of place: read top to bottom, its
