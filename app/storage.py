@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     Text,
     and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -17,7 +18,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,8 +43,14 @@ def _insert(session: Session, table: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+# The statements of the hottest paths are built once, with bound parameters: building
+# a select and its cache key on every call cost 0.3–0.5 ms a query on PostgreSQL
+# (GET diff's two queries: 2.8–3.1 ms p50 built per call, 2.3–2.4 ms prebuilt).
+_GET_ARTICLE = select(Article).where(Article.external_id == bindparam("external_id"))
+
+
 def get_article(session: Session, external_id: str) -> Article | None:
-    return session.scalars(select(Article).where(Article.external_id == external_id)).first()
+    return session.scalars(_GET_ARTICLE, {"external_id": external_id}).first()
 
 
 @dataclass(slots=True)
@@ -105,25 +111,43 @@ def get_revision(session: Session, article_id: int, revision_no: int) -> Revisio
     ).first()
 
 
+_HEAVY_DEFERRED = (
+    defer(Revision.text),
+    defer(Revision.original_body),
+    defer(Revision.meta),
+    defer(Revision.provenance),
+)
+_REVISIONS_FOR_DIFF = (
+    select(Revision)
+    .where(
+        Revision.article_id == bindparam("article_id"),
+        Revision.revision_no.in_(bindparam("numbers", expanding=True)),
+    )
+    .options(*_HEAVY_DEFERRED)
+)
+
+
 def revisions_for_diff(session: Session, article_id: int, numbers: set[int]) -> dict[int, Revision]:
     """Revisions by number, with what a diff needs (blocks, hashes), not their texts,
     bodies or provenance. Numbers beyond a 32-bit column are simply not found."""
     wanted = [n for n in numbers if 0 < n < 2**31]
     if not wanted:
         return {}
-    rows = session.scalars(
-        select(Revision)
-        .where(Revision.article_id == article_id, Revision.revision_no.in_(wanted))
-        .options(*_HEAVY_DEFERRED)
-    ).all()
+    parameters = {"article_id": article_id, "numbers": wanted}
+    rows = session.scalars(_REVISIONS_FOR_DIFF, parameters).all()
     return {r.revision_no: r for r in rows}
 
 
-_HEAVY_DEFERRED = (
-    defer(Revision.text),
-    defer(Revision.original_body),
-    defer(Revision.meta),
-    defer(Revision.provenance),
+_HEAD_AND_NAMESAKES = (
+    select(Revision)
+    .where(
+        Revision.article_id == bindparam("article_id"),
+        or_(
+            Revision.revision_no == bindparam("latest_no"),
+            Revision.content_sha256 == bindparam("sha256"),
+        ),
+    )
+    .order_by(Revision.revision_no)
 )
 
 
@@ -132,14 +156,8 @@ def head_and_namesakes(
 ) -> tuple[Revision | None, list[int]]:
     """In one query: revision `latest_no`, and the numbers of the revisions before it
     whose text has this hash (newest last)."""
-    rows = session.scalars(
-        select(Revision)
-        .where(
-            Revision.article_id == article_id,
-            or_(Revision.revision_no == latest_no, Revision.content_sha256 == sha256),
-        )
-        .order_by(Revision.revision_no)
-    ).all()
+    parameters = {"article_id": article_id, "latest_no": latest_no, "sha256": sha256}
+    rows = session.scalars(_HEAD_AND_NAMESAKES, parameters).all()
     head = next((r for r in rows if r.revision_no == latest_no), None)
     namesakes = [
         r.revision_no for r in rows if r.content_sha256 == sha256 and r.revision_no < latest_no
@@ -315,6 +333,20 @@ _SUMMARY_COLUMNS = (
 )
 
 
+_REVISION_PAGE = (
+    select(*_SUMMARY_COLUMNS)
+    .outerjoin(Change, Change.revision_id == Revision.id)
+    .where(Revision.article_id == bindparam("article_id"))
+    .limit(bindparam("limit"))
+)
+_OLDEST_FIRST = _REVISION_PAGE.where(Revision.revision_no > bindparam("bound")).order_by(
+    Revision.revision_no
+)
+_NEWEST_FIRST = _REVISION_PAGE.where(Revision.revision_no < bindparam("bound")).order_by(
+    Revision.revision_no.desc()
+)
+
+
 def list_revisions(
     session: Session, article_id: int, bound: int, limit: int, *, newest_first: bool = False
 ) -> Sequence[Any]:
@@ -323,44 +355,40 @@ def list_revisions(
     and builds no ORM objects: a 500-revision history is one light query; decoding
     500 records through the driver's JSON loader took 11 ms, orjson on the text 2).
     Oldest first after revision `bound`, or newest first before it (0: from the end)."""
-    number = Revision.revision_no
     if newest_first:
-        where = number < bound if bound else true()
-        order = number.desc()
+        query, bound = _NEWEST_FIRST, bound or 2**31 - 1  # the column is 32-bit
     else:
-        where, order = number > bound, number.asc()
-    query = (
-        select(*_SUMMARY_COLUMNS)
-        .outerjoin(Change, Change.revision_id == Revision.id)
-        .where(Revision.article_id == article_id, where)
-        .order_by(order)
-        .limit(limit)
+        query = _OLDEST_FIRST
+    parameters = {"article_id": article_id, "bound": bound, "limit": limit}
+    return session.execute(query, parameters).all()
+
+
+_REVISION_VIEW = (
+    select(
+        Article.external_id,
+        *_SUMMARY_COLUMNS,
+        Revision.url,
+        Revision.meta,
+        Revision.original_media_type,
+        Revision.text,
+        Revision.blocks,
     )
-    return session.execute(query).all()
+    .join(Revision, Revision.article_id == Article.id)
+    .outerjoin(Change, Change.revision_id == Revision.id)
+    .where(Article.external_id == bindparam("external_id"))
+)
+_REVISION_VIEW_BY_NUMBER = _REVISION_VIEW.where(Revision.revision_no == bindparam("number"))
+_REVISION_VIEW_LATEST = _REVISION_VIEW.where(Revision.revision_no == Article.latest_revision_no)
 
 
 def revision_view(session: Session, external_id: str, number: int | None) -> Any | None:
     """One revision as the API shows it, with its article id and change record (as JSON
     text), in one query; None when the article or the revision does not exist.
     `number` None: the latest."""
-    query = (
-        select(
-            Article.external_id,
-            *_SUMMARY_COLUMNS,
-            Revision.url,
-            Revision.meta,
-            Revision.original_media_type,
-            Revision.text,
-            Revision.blocks,
-        )
-        .join(Revision, Revision.article_id == Article.id)
-        .outerjoin(Change, Change.revision_id == Revision.id)
-        .where(
-            Article.external_id == external_id,
-            Revision.revision_no == (Article.latest_revision_no if number is None else number),
-        )
-    )
-    return session.execute(query).first()
+    if number is None:
+        return session.execute(_REVISION_VIEW_LATEST, {"external_id": external_id}).first()
+    parameters = {"external_id": external_id, "number": number}
+    return session.execute(_REVISION_VIEW_BY_NUMBER, parameters).first()
 
 
 def get_change(session: Session, revision_id: int) -> Change | None:
