@@ -1,7 +1,6 @@
 """The diff viewer's pages: recent changes, an article's timeline, and a diff."""
 
 from http import HTTPStatus
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -17,6 +16,7 @@ from app.api.deps import ArticleId, BodyDep, NumberCursor, RevisionRef, SessionD
 from app.api.diffs import FromQuery, ToQuery
 from app.engine import FEED_KINDS
 from app.errors import Forbidden, InvalidInput, UnsupportedMediaType
+from app.schemas import change_json
 from app.services.articles import (
     blame,
     list_revisions,
@@ -27,10 +27,10 @@ from app.services.articles import (
 from app.services.diffs import diff_revisions
 from app.services.feed import list_changes
 from app.web.diffview import diff_view
-from app.web.templating import PAGE_CSP, render_page
+from app.web.templating import PAGE_CSP, STATIC, render_page
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-static_files = StaticFiles(directory=Path(__file__).parent / "static")
+static_files = StaticFiles(directory=STATIC)
 PAGE_SIZE = 50
 TIMELINE_SIZE = 100
 # A diff of more blocks than this comes folded to FOLDED_CONTEXT unchanged blocks
@@ -124,18 +124,25 @@ def feed_page(
 
 
 def _timeline_row(row: Any) -> dict[str, Any]:
-    record = orjson.loads(row.record) if row.record is not None else None
-    summary = record["summary"] if record else {}
+    """A history row (storage.list_revisions) as the timeline shows it."""
+    if row.record is None:  # the first revision: nothing to compare it with
+        return {
+            "revision": row.revision_no,
+            "received_at": row.received_at,
+            "title": row.title,
+            "change": None,
+        }
+    change = change_json(row.from_revision_no, orjson.loads(row.record))
     return {
         "revision": row.revision_no,
         "received_at": row.received_at,
         "title": row.title,
         "revert_of": row.revert_of,
-        "change": record is not None,
-        "words_added": summary.get("words_added", 0),
-        "words_removed": summary.get("words_removed", 0),
-        "significance": record["significance"] if record else 0.0,
-        "kinds": record["kinds"] if record else [],
+        "change": change,
+        "words_added": change["summary"]["words_added"],
+        "words_removed": change["summary"]["words_removed"],
+        "significance": change["significance"],
+        "kinds": change["kinds"],
     }
 
 
@@ -149,7 +156,7 @@ def article_page(
         session, article, limit=TIMELINE_SIZE, cursor=cursor, newest_first=True
     )
     rows = [_timeline_row(row) for row in found]
-    scale = max((max(r["words_added"], r["words_removed"]) for r in rows), default=0)
+    scale = max((max(r["words_added"], r["words_removed"]) for r in rows if r["change"]), default=0)
     latest = article.latest_revision_no
     next_url = f"/ui/articles/{article.external_id}?cursor={next_cursor}" if next_cursor else None
     body = render_page(

@@ -2,7 +2,7 @@
 
 import hashlib
 from base64 import b64encode
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -56,7 +56,7 @@ def pieces_html(pieces: tuple[Piece, ...]) -> Markup:
 
 
 templates.filters["pieces"] = pieces_html
-STATIC = files("app.web") / "static"
+STATIC = Path(__file__).parent / "static"
 DIFF_CSS = (STATIC / "diff.css").read_text("utf-8")
 # Part of the HTML format's ETag: bump it when the markup of a diff changes.
 VIEW_VERSION = 1
