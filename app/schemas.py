@@ -389,7 +389,19 @@ ArticleIdText = Annotated[str, Field(pattern=ARTICLE_ID_PATTERN)]
 class SubscriptionFilter(BaseModel):
     """Which changes a subscription is told of: every part given must match."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Not both article_ids and article_prefix (said in the schema, checked by the service).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "not": {
+                "required": ["article_ids", "article_prefix"],
+                "properties": {
+                    "article_ids": {"type": "array"},
+                    "article_prefix": {"type": "string"},
+                },
+            }
+        },
+    )
 
     article_ids: list[ArticleIdText] | None = Field(
         None, min_length=1, max_length=1000, description="Only these articles (CMS ids)"
