@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, defer
 
 from app.db import Base
@@ -66,16 +67,24 @@ class LockedArticle:
     updated_at: datetime
 
 
-def lock_article(session: Session, external_id: str, now: datetime) -> LockedArticle:
-    """The article row, created on first sight, locked for the rest of the transaction.
+def lock_articles(
+    session: Session, external_ids: Sequence[str], now: datetime
+) -> dict[str, LockedArticle]:
+    """The articles' rows, created on first sight, locked for the rest of the transaction
+    in the order given (callers that lock several sort them, so that no two
+    transactions wait on each other).
 
-    One statement: an upsert whose no-op update takes the row lock (as SELECT … FOR
-    UPDATE would) and returns the row.
+    One statement: an upsert whose no-op update takes each row lock (as SELECT … FOR
+    UPDATE would) and returns the rows.
     """
+    if not external_ids:
+        return {}
     table = Base.metadata.tables["article"]
-    statement = _insert(session, table).values(
-        external_id=external_id, latest_revision_no=0, created_at=now, updated_at=now
-    )
+    rows = [
+        {"external_id": e, "latest_revision_no": 0, "created_at": now, "updated_at": now}
+        for e in external_ids
+    ]
+    statement = _insert(session, table).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["external_id"], set_={"external_id": statement.excluded.external_id}
     ).returning(
@@ -86,21 +95,49 @@ def lock_article(session: Session, external_id: str, now: datetime) -> LockedArt
         table.c.url,
         table.c.updated_at,
     )
-    return LockedArticle(*session.execute(statement).one())
+    locked = (LockedArticle(*row) for row in session.execute(statement))
+    return {article.external_id: article for article in locked}
+
+
+def lock_article(session: Session, external_id: str, now: datetime) -> LockedArticle:
+    """One article's row, created on first sight, locked for the rest of the transaction."""
+    return lock_articles(session, [external_id], now)[external_id]
+
+
+_SAVE_ARTICLE = (
+    update(Base.metadata.tables["article"])
+    .where(Base.metadata.tables["article"].c.id == bindparam("article_pk"))
+    .values(
+        latest_revision_no=bindparam("latest_revision_no"),
+        title=bindparam("title"),
+        url=bindparam("url"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
+def save_articles(session: Session, articles: Sequence[LockedArticle]) -> None:
+    """Write back what ingest advanced: the latest number, title, url and activity time
+    (one statement, executed for each article)."""
+    if not articles:
+        return
+    session.execute(
+        _SAVE_ARTICLE,
+        [
+            {
+                "article_pk": a.id,
+                "latest_revision_no": a.latest_revision_no,
+                "title": a.title,
+                "url": a.url,
+                "updated_at": a.updated_at,
+            }
+            for a in articles
+        ],
+    )
 
 
 def save_article(session: Session, article: LockedArticle) -> None:
-    """Write back what ingest advanced: the latest number, title, url and activity time."""
-    session.execute(
-        update(Base.metadata.tables["article"])
-        .where(Base.metadata.tables["article"].c.id == article.id)
-        .values(
-            latest_revision_no=article.latest_revision_no,
-            title=article.title,
-            url=article.url,
-            updated_at=article.updated_at,
-        )
-    )
+    save_articles(session, [article])
 
 
 def get_revision(session: Session, article_id: int, revision_no: int) -> Revision | None:
@@ -165,27 +202,49 @@ def head_and_namesakes(
     return head, namesakes
 
 
-def revision_numbers_by_sha(session: Session, article_id: int) -> dict[str, list[int]]:
-    """Every revision number of an article by content hash, ascending."""
-    out: dict[str, list[int]] = {}
-    query = (
-        select(Revision.content_sha256, Revision.revision_no)
-        .where(Revision.article_id == article_id)
-        .order_by(Revision.revision_no)
+def latest_revisions(session: Session, article_pks: Sequence[int]) -> dict[int, Revision]:
+    """Each article's latest revision, by article id (articles without one left out)."""
+    if not article_pks:
+        return {}
+    rows = session.scalars(
+        select(Revision)
+        .join(
+            Article,
+            and_(
+                Article.id == Revision.article_id,
+                Article.latest_revision_no == Revision.revision_no,
+            ),
+        )
+        .where(Article.id.in_(article_pks))
     )
-    for sha, number in session.execute(query):
-        out.setdefault(sha, []).append(number)
+    return {r.article_id: r for r in rows}
+
+
+def revision_numbers_by_sha(
+    session: Session, article_pks: Sequence[int]
+) -> dict[int, dict[str, list[int]]]:
+    """Per article id, its revision numbers by content hash, ascending."""
+    out: dict[int, dict[str, list[int]]] = {pk: {} for pk in article_pks}
+    if not article_pks:
+        return out
+    query = (
+        select(Revision.article_id, Revision.content_sha256, Revision.revision_no)
+        .where(Revision.article_id.in_(article_pks))
+        .order_by(Revision.article_id, Revision.revision_no)
+    )
+    for pk, sha, number in session.execute(query):
+        out[pk].setdefault(sha, []).append(number)
     return out
 
 
-def import_cursor(session: Session, run: str, article_id: int) -> int:
-    """The last line of import `run` applied to an article (0: none)."""
-    found = session.scalar(
-        select(ImportCursor.line_no).where(
-            ImportCursor.run == run, ImportCursor.article_id == article_id
-        )
+def import_cursors(session: Session, run: str, article_pks: Sequence[int]) -> dict[int, int]:
+    """The last line of import `run` applied to each article (absent: none)."""
+    if not article_pks:
+        return {}
+    query = select(ImportCursor.article_id, ImportCursor.line_no).where(
+        ImportCursor.run == run, ImportCursor.article_id.in_(article_pks)
     )
-    return int(found or 0)
+    return {pk: int(line) for pk, line in session.execute(query)}
 
 
 def save_import_cursors(session: Session, run: str, lines: dict[int, int], now: datetime) -> None:
@@ -282,13 +341,55 @@ def _insert_with_ids(session: Session, table_name: str, rows: Sequence[Revision 
         row.id = ident
 
 
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+
+
+def _copy(session: Session, table_name: str, rows: Sequence[dict[str, Any]]) -> None:
+    """PostgreSQL: rows (values by column name, all with the same columns) in one COPY,
+    each value converted by its column's type as an INSERT would convert it."""
+    connection = session.connection()
+    dialect = connection.dialect
+    table = Base.metadata.tables[table_name]
+    names = list(rows[0])
+    convert = [(n, table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in names]
+    columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    statement = f"COPY {table_name} ({columns}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[n] if c is None else c(row[n]) for n, c in convert])
+    except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy reports an INSERT's errors
+        raise DBAPIError.instance(
+            statement, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+        ) from exc
+
+
+def _copy_with_ids(session: Session, table_name: str, rows: Sequence[Revision | Change]) -> None:
+    """PostgreSQL: ids drawn from the table's sequence in one query, then one COPY of
+    the rows; each object gets its id."""
+    ids = session.scalars(_NEXT_IDS, {"table": table_name, "n": len(rows)}).all()
+    for row, ident in zip(rows, ids, strict=True):
+        row.id = ident
+    _copy(session, table_name, [{"id": row.id, **_values(row)} for row in rows])
+
+
+# From this many revisions on, PostgreSQL takes them by COPY (bulk import's batches);
+# fewer go by INSERT, one round trip less.
+COPY_FROM = 8
+
+
 def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None]]) -> None:
     """Insert revisions with their change records and kind rows: one statement per table,
-    whatever the number of rows (bulk INSERT … RETURNING id, no unit of work). The
-    objects stay outside the session, their ids set from what the database returned."""
+    whatever the number of rows (bulk INSERT … RETURNING id, or on PostgreSQL for many
+    rows COPY with ids drawn first; no unit of work). The objects stay outside the
+    session, their ids set from what the database returned."""
     if not rows:
         return
-    _insert_with_ids(session, "revision", [revision for revision, _ in rows])
+    copy = len(rows) >= COPY_FROM and session.get_bind().dialect.name == "postgresql"
+    add = _copy_with_ids if copy else _insert_with_ids
+    add(session, "revision", [revision for revision, _ in rows])
     changes = []
     for revision, change in rows:
         if change is not None:
@@ -296,13 +397,15 @@ def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None
             changes.append(change)
     if not changes:
         return
-    _insert_with_ids(session, "change", changes)
+    add(session, "change", changes)
     kinds = [
         {"change_id": c.id, "kind": kind, "received_at": c.received_at}
         for c in changes
         for kind in c.kinds
     ]
-    if kinds:
+    if kinds and copy:
+        _copy(session, "change_kind", kinds)
+    elif kinds:
         session.execute(insert(Base.metadata.tables["change_kind"]), kinds)
 
 

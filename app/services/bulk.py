@@ -138,49 +138,52 @@ class _ArticleState:
     row: LockedArticle
     head: Head | None
     done: int  # the last line applied (import cursor)
-    # Content hash -> revision numbers: those stored before this batch (read when first
-    # needed) and those this batch adds.
-    stored: dict[str, list[int]] | None = None
-    added: dict[str, list[int]] = field(default_factory=dict)
+    # Content hash -> revision numbers: those stored before this batch and those it adds.
+    numbers: dict[str, list[int]]
 
-    @property
-    def advanced(self) -> bool:
-        return bool(self.added)
+    def previous_with_sha(self, sha256: str) -> int | None:
+        """What single ingest's revert lookup answers: the newest earlier revision
+        (before the latest) with this text."""
+        if self.head is None:
+            return None
+        before = self.head.revision_no
+        earlier = [n for n in self.numbers.get(sha256, ()) if n < before]
+        return earlier[-1] if earlier else None
 
 
-def _previous_with_sha(session: Session, state: _ArticleState, sha256: str) -> int | None:
-    """What single ingest's revert lookup answers: the newest earlier revision (before
-    the latest) with this text."""
-    if state.head is None:
-        return None
-    if state.stored is None:
-        state.stored = storage.revision_numbers_by_sha(session, state.row.id)
-    before = state.head.revision_no
-    numbers = [*state.stored.get(sha256, ()), *state.added.get(sha256, ())]
-    earlier = [n for n in numbers if n < before]
-    return earlier[-1] if earlier else None
+def _states(
+    session: Session, article_ids: set[str], run: str | None, now: datetime
+) -> dict[str, _ArticleState]:
+    """The batch's articles locked, with their latest revisions, the numbers of their
+    revisions by text and their import cursors: a few statements for the whole batch.
+
+    The articles are locked in one global order (by CMS id), so two imports sharing
+    articles never deadlock; a single ingest locks only one.
+    """
+    rows = storage.lock_articles(session, sorted(article_ids), now)
+    stored = [row.id for row in rows.values() if row.latest_revision_no]
+    latest = storage.latest_revisions(session, stored)
+    numbers = storage.revision_numbers_by_sha(session, stored)
+    cursors = storage.import_cursors(session, run, [row.id for row in rows.values()]) if run else {}
+    return {
+        article_id: _ArticleState(
+            row,
+            Head.of(latest[row.id]) if row.id in latest else None,
+            cursors.get(row.id, 0),
+            numbers.get(row.id, {}),
+        )
+        for article_id, row in rows.items()
+    }
 
 
 def apply(
     session: Session, items: Sequence[ImportItem], *, run: str | None, clock: Callable[[], datetime]
 ) -> ImportReport:
-    """Apply lines in order in `session` (the caller commits); their counts.
-
-    The batch's articles are locked first, in one global order (by CMS id), so two
-    imports sharing articles never deadlock; a single ingest locks only one.
-    """
+    """Apply lines in order in `session` (the caller commits); their counts."""
     report = ImportReport()
-    states: dict[str, _ArticleState] = {}
-    for article_id in sorted({item.article_id for item in items}):
-        row = storage.lock_article(session, article_id, clock())
-        latest = (
-            storage.get_revision(session, row.id, row.latest_revision_no)
-            if row.latest_revision_no
-            else None
-        )
-        done = storage.import_cursor(session, run, row.id) if run else 0
-        states[article_id] = _ArticleState(row, Head.of(latest) if latest else None, done)
+    states = _states(session, {item.article_id for item in items}, run, clock())
     stored = []  # (article CMS id, revision, change)
+    advanced = set()  # articles given a revision
     for item in items:
         state = states[item.article_id]
         if item.line <= state.done:
@@ -190,17 +193,16 @@ def apply(
         if repeats(state.head, item.doc, item.new):
             report.unchanged += 1
             continue
-        revert_of = _previous_with_sha(session, state, item.doc.sha256)
+        revert_of = state.previous_with_sha(item.doc.sha256)
         revision, change = next_revision(
             state.row, state.head, item.doc, item.new, clock(), revert_of
         )
         stored.append((item.article_id, revision, change))
         state.head = Head.of(revision, item.doc.blocks)
-        state.added.setdefault(revision.content_sha256, []).append(revision.revision_no)
+        state.numbers.setdefault(revision.content_sha256, []).append(revision.revision_no)
+        advanced.add(item.article_id)
         report.created += 1
-    for state in states.values():
-        if state.advanced:
-            storage.save_article(session, state.row)
+    storage.save_articles(session, [s.row for a, s in states.items() if a in advanced])
     storage.add_revisions(session, [(revision, change) for _, revision, change in stored])
     notifications.enqueue(session, stored, now=clock())
     if run:

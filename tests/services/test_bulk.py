@@ -5,11 +5,13 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
+from app import storage
 from app.db import create_sessions
 from app.models import Article, Change, ChangeKind, ImportCursor, Revision
 from app.schemas import ImportLine
@@ -49,6 +51,10 @@ def history(corpus_posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def line(text: str) -> ImportLine:
+    return ImportLine.model_validate({"article_id": "taken", "text": text})
 
 
 def identity(value: datetime) -> datetime:
@@ -173,6 +179,32 @@ def test_a_bad_line_fails_alone_with_its_number(connection: Connection, session:
     assert "longer than" in problems[8]
     assert "levels deep" in problems[9]
     assert stored(session, "g")["article"][2] == 2
+
+
+def test_a_line_the_database_refuses_fails_alone_in_a_batch_sent_by_copy(
+    connection: Connection, session: Session
+) -> None:
+    """PostgreSQL takes a large batch by COPY; an error there is reported as an INSERT's
+    would be, so the batch is tried again line by line and only that line fails."""
+    if connection.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's; SQLite takes every batch by INSERT")
+    for text in (A, B):
+        ingest(session, article_id="taken", new=to_new_revision(line(text)), now=NOW, limits=LIMITS)
+    # The article forgets its revision 2, so the import's next number is one already stored.
+    session.execute(
+        update(Article).where(Article.external_id == "taken").values(latest_revision_no=1)
+    )
+    session.commit()
+    lines = [{"article_id": f"a{k}", "text": A} for k in range(storage.COPY_FROM)]
+    lines.insert(3, {"article_id": "taken", "text": C})
+    importer = Importer(create_sessions(connection))
+    take(importer, ndjson(lines))
+    report = importer.report
+    assert (report.created, report.failed) == (storage.COPY_FROM, 1)
+    [(number, problem)] = report.failures
+    assert number == 4
+    assert problem.startswith("the database refused it: duplicate key value")
+    assert stored(session, "a7")["article"][2] == 1
 
 
 def test_a_run_started_again_skips_what_it_stored(connection: Connection, session: Session) -> None:
