@@ -286,25 +286,38 @@ def articles_with_engine_other_than(
     return sorted(session.scalars(query))
 
 
+_LOCK_ARTICLE_BY_PK = (
+    select(Article.external_id).where(Article.id == bindparam("article_pk")).with_for_update()
+)
+
+
 def lock_article_by_pk(session: Session, article_pk: int) -> str | None:
     """Lock an article row by its id; its external id (None if it is gone)."""
-    return session.scalar(
-        select(Article.external_id).where(Article.id == article_pk).with_for_update()
-    )
+    return session.scalar(_LOCK_ARTICLE_BY_PK, {"article_pk": article_pk})
+
+
+_ARTICLE_REVISIONS = (
+    select(Revision)
+    .where(Revision.article_id == bindparam("article_pk"))
+    .order_by(Revision.revision_no)
+    .options(defer(Revision.text), defer(Revision.original_body), defer(Revision.meta))
+)
 
 
 def article_revisions(session: Session, article_pk: int) -> Sequence[Revision]:
     """All revisions of an article in order, without their texts and bodies as sent."""
-    return session.scalars(
-        select(Revision)
-        .where(Revision.article_id == article_pk)
-        .order_by(Revision.revision_no)
-        .options(defer(Revision.text), defer(Revision.original_body), defer(Revision.meta))
-    ).all()
+    return session.scalars(_ARTICLE_REVISIONS, {"article_pk": article_pk}).all()
+
+
+_ARTICLE_CHANGES = (
+    select(Change).where(Change.article_id == bindparam("article_pk")).options(defer(Change.record))
+)
 
 
 def article_changes(session: Session, article_pk: int) -> Sequence[Change]:
-    return session.scalars(select(Change).where(Change.article_id == article_pk)).all()
+    """An article's change records, without the records themselves (which rebuild
+    replaces)."""
+    return session.scalars(_ARTICLE_CHANGES, {"article_pk": article_pk}).all()
 
 
 def replace_change_kinds(session: Session, change: Change, kinds: Sequence[str]) -> None:
