@@ -132,14 +132,38 @@ def test_rebuild_recomputes_records_of_older_engines(
         session.add(
             ChangeKind(change_id=change.id, kind="title_changed", received_at=change.received_at)
         )
+        # Another article's third revision: stale provenance, and its record lost.
+        third = session.scalars(
+            select(Revision)
+            .where(Revision.revision_no == 3, Revision.article_id != change.article_id)
+            .order_by(Revision.id)
+            .limit(1)
+        ).one()
+        lost = session.scalars(select(Change).where(Change.revision_id == third.id)).one()
+        lost_truth = (lost.from_revision_no, list(lost.kinds), lost.significance, lost.record)
+        provenance = list(third.provenance)
+        third.provenance = [[0, 0] for _ in provenance]
+        session.delete(lost)
         session.commit()
         changed_id = change.id
     capsys.readouterr()
     assert main(["rebuild", "--jobs", "2", "--database-url", own_database_url]) == 0
     out = capsys.readouterr().out
     assert "Rebuilt 80 articles" in out
-    assert "1 with other kinds or significance now" in out
+    assert "2 with other kinds or significance now" in out  # the lost record was repaired
     with sessions.read() as session:
+        assert session.get(Revision, third.id).provenance == provenance  # type: ignore[union-attr]
+        found = session.scalars(select(Change).where(Change.revision_id == third.id)).one()
+        assert (found.from_revision_no, found.kinds, found.significance, found.record) == (
+            lost_truth
+        )
+        assert found.engine_version == ENGINE_VERSION
+        found_kinds = session.scalars(
+            select(ChangeKind.kind)
+            .where(ChangeKind.change_id == found.id)
+            .order_by(ChangeKind.kind)
+        ).all()
+        assert list(found_kinds) == sorted(lost_truth[1])
         fixed = session.get(Change, changed_id)
         assert fixed is not None
         assert (fixed.kinds, fixed.significance, fixed.record) == truth
