@@ -286,38 +286,33 @@ def articles_with_engine_other_than(
     return sorted(session.scalars(query))
 
 
-_LOCK_ARTICLE_BY_PK = (
-    select(Article.external_id).where(Article.id == bindparam("article_pk")).with_for_update()
-)
-
-
-def lock_article_by_pk(session: Session, article_pk: int) -> str | None:
-    """Lock an article row by its id; its external id (None if it is gone)."""
-    return session.scalar(_LOCK_ARTICLE_BY_PK, {"article_pk": article_pk})
-
-
-_ARTICLE_REVISIONS = (
-    select(Revision)
-    .where(Revision.article_id == bindparam("article_pk"))
+_ARTICLE_HISTORY = (
+    select(Article.external_id, Revision, Change)
+    .join(Revision, Revision.article_id == Article.id)
+    .outerjoin(Change, Change.revision_id == Revision.id)
+    .where(Article.id == bindparam("article_pk"))
     .order_by(Revision.revision_no)
-    .options(defer(Revision.text), defer(Revision.original_body), defer(Revision.meta))
+    .options(
+        defer(Revision.text),
+        defer(Revision.original_body),
+        defer(Revision.meta),
+        defer(Change.record),
+    )
+    .with_for_update(of=Article)
 )
 
 
-def article_revisions(session: Session, article_pk: int) -> Sequence[Revision]:
-    """All revisions of an article in order, without their texts and bodies as sent."""
-    return session.scalars(_ARTICLE_REVISIONS, {"article_pk": article_pk}).all()
-
-
-_ARTICLE_CHANGES = (
-    select(Change).where(Change.article_id == bindparam("article_pk")).options(defer(Change.record))
-)
-
-
-def article_changes(session: Session, article_pk: int) -> Sequence[Change]:
-    """An article's change records, without the records themselves (which rebuild
-    replaces)."""
-    return session.scalars(_ARTICLE_CHANGES, {"article_pk": article_pk}).all()
+def lock_article_history(
+    session: Session, article_pk: int
+) -> tuple[str, list[tuple[Revision, Change | None]]] | None:
+    """In one query: lock an article's row, and read its revisions in order (without
+    their texts and bodies as sent) each with its change record's row (without the
+    record itself, which rebuild replaces). The article's CMS id and those pairs;
+    None if it is gone or has no revision."""
+    rows = session.execute(_ARTICLE_HISTORY, {"article_pk": article_pk}).all()
+    if not rows:
+        return None
+    return rows[0][0], [(revision, change) for _, revision, change in rows]
 
 
 def replace_change_kinds(session: Session, change: Change, kinds: Sequence[str]) -> None:

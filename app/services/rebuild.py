@@ -38,20 +38,19 @@ def rebuild_article(session: Session, article_pk: int, *, now: datetime) -> Rebu
     """Recompute one article's records and provenance (the caller commits); a record
     whose kinds or significance moved raises a `change.rederived` event."""
     report = RebuildReport(articles=1)
-    external_id = storage.lock_article_by_pk(session, article_pk)
-    if external_id is None:  # deleted meanwhile
+    found = storage.lock_article_history(session, article_pk)
+    if found is None:  # deleted meanwhile
         return RebuildReport()
-    changes = {c.revision_id: c for c in storage.article_changes(session, article_pk)}
+    external_id, history = found
     head: Head | None = None
     moved = []
-    for revision in storage.article_revisions(session, article_pk):
+    for revision, change in history:
         number = revision.revision_no
         blocks = stored_blocks(revision)
         if head is None:
             provenance = [[number, number] for _ in blocks]
         else:
             provenance, record = derive(head, revision, blocks)
-            change = changes.get(revision.id)
             if change is None:  # never happens through the service; repaired all the same
                 change = Change(
                     article_id=article_pk,
