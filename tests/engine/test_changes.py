@@ -1,6 +1,7 @@
 """Edit classes and significance, including the negative cases."""
 
 import json
+from dataclasses import asdict
 
 import pytest
 from hypothesis import given, settings
@@ -109,6 +110,7 @@ def test_change_record_survives_its_json_form(pair, old_title, new_title) -> Non
     """What is stored (to_json, through a JSON column) reads back as the same record."""
     record = change_record(compare(*pair), old_title=old_title, new_title=new_title, revert_of=3)
     assert ChangeRecord.from_json(json.loads(json.dumps(record.to_json()))) == record
+    assert record.to_json() == asdict(record)  # written out, it is still asdict's form
 
 
 def test_splits_merges_boilerplate_and_a_first_title_all_get_kinds() -> None:
