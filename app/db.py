@@ -1,6 +1,7 @@
 """Engine and session factories, and the declarative base with a constraint naming convention."""
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -73,7 +75,9 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     # Statement parameters (article text) never appear in errors or logs.
     kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, **kwargs)
+        _ping_when_idle(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
@@ -130,6 +134,32 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+# A pooled connection idle for longer than this is pinged before use; one in steady
+# use is not (pool_pre_ping's round trip was a tenth of a revision read).
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling for connections that sat idle (a database
+    restart, a proxy dropping idle sockets): a failed ping makes the pool replace the
+    connection (DisconnectionError), so the request never sees it. A connection that
+    breaks mid-use invalidates the pool as usual, and that request answers 503."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"an idle connection failed its ping: {exc}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class Sessions:
     """Session factories: `read` for requests that only read, `write` for those that write."""
@@ -143,6 +173,11 @@ def create_sessions(bind: Engine | Connection) -> Sessions:
     if isinstance(bind, Engine):
         write_bind: Engine | Connection = bind.execution_options(**{WRITE_OPTION: True})
         options: dict[str, Any] = {}
+        if bind.dialect.name == "postgresql":
+            # Reads run outside a transaction: no BEGIN and ROLLBACK round trips (0.3–0.4
+            # ms of a 1 ms revision read). Revisions never change once stored, so a read
+            # of several statements sees nothing it could not have seen in one.
+            bind = bind.execution_options(isolation_level="AUTOCOMMIT")
     else:
         # A test's connection inside an outer transaction: commits release savepoints.
         write_bind = bind

@@ -3,10 +3,12 @@
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, text
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app import storage
+from app import db, storage
 from app.db import create_db_engine, create_sessions
 from app.engine import change_record, compare
 from app.models import Change, Revision
@@ -142,8 +144,8 @@ def test_reads_never_wait_for_an_open_write(own_database_url: str) -> None:
             add_revision(writer, "w")  # holds the write lock (SQLite) / row locks (PostgreSQL)
             with sessions.read() as reader:
                 # Were the read to wait, it would fail after 2 s instead of hanging.
-                if engine.dialect.name == "postgresql":
-                    reader.execute(text("SET LOCAL lock_timeout = '2s'"))
+                if engine.dialect.name == "postgresql":  # reads run in autocommit: not LOCAL
+                    reader.execute(text("SET lock_timeout = '2s'"))
                 else:
                     reader.execute(text("PRAGMA busy_timeout = 2000"))
                 assert storage.get_article(reader, "w") is None  # not committed yet
@@ -195,3 +197,37 @@ def test_a_write_session_closed_without_commit_lets_the_next_writer_in(
             assert storage.get_article(session, "next") is not None
     finally:
         engine.dispose()
+
+
+def test_an_idle_connection_lost_in_the_pool_is_replaced_unseen(
+    own_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection the server dropped while it sat idle (a restart, a proxy's
+    idle timeout) is pinged at checkout and replaced; the caller never sees it. One in
+    steady use is not pinged (no round trip per request): its loss fails that use."""
+    if not own_database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server connection to lose")
+    engine = create_db_engine(own_database_url)
+    admin = create_engine(own_database_url, isolation_level="AUTOCOMMIT")
+
+    def pooled_connection_dropped() -> int:
+        with engine.connect() as conn:
+            pid = conn.scalar(text("SELECT pg_backend_pid()"))
+        with admin.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return int(pid)
+
+    try:
+        monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # every pooled one counts as idle
+        lost = pooled_connection_dropped()
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT pg_backend_pid()")) != lost
+        monkeypatch.setattr(db, "IDLE_PING_SECONDS", 3600.0)  # none does
+        pooled_connection_dropped()
+        with pytest.raises(OperationalError), engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        with engine.connect() as conn:  # the pool was renewed by that failure
+            assert conn.scalar(text("SELECT 1")) == 1
+    finally:
+        engine.dispose()
+        admin.dispose()
