@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, defer
 
-from app.db import Base
+from app.db import Base, UTCDateTime
 from app.models import (
     ApiKey,
     Article,
@@ -67,27 +67,15 @@ class LockedArticle:
     updated_at: datetime
 
 
-def lock_articles(
-    session: Session, external_ids: Sequence[str], now: datetime
-) -> dict[str, LockedArticle]:
-    """The articles' rows, created on first sight, locked for the rest of the transaction
-    in the order given (callers that lock several sort them, so that no two
-    transactions wait on each other).
-
-    One statement: an upsert whose no-op update takes each row lock (as SELECT … FOR
-    UPDATE would) and returns the rows.
-    """
-    if not external_ids:
-        return {}
+def _lock_statement(dialect: str, rows: Any) -> Any:
+    """The upsert that creates articles on first sight and locks them: its no-op update
+    takes each row lock (as SELECT … FOR UPDATE would) and returns the rows."""
     table = Base.metadata.tables["article"]
-    rows = [
-        {"external_id": e, "latest_revision_no": 0, "created_at": now, "updated_at": now}
-        for e in external_ids
-    ]
-    statement = _insert(session, table).values(rows)
-    statement = statement.on_conflict_do_update(
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = statement.values(rows).on_conflict_do_update(
         index_elements=["external_id"], set_={"external_id": statement.excluded.external_id}
-    ).returning(
+    )
+    return statement.returning(
         table.c.id,
         table.c.external_id,
         table.c.latest_revision_no,
@@ -95,7 +83,43 @@ def lock_articles(
         table.c.url,
         table.c.updated_at,
     )
-    locked = (LockedArticle(*row) for row in session.execute(statement))
+
+
+# Single ingest's lock, built once per dialect: a multi-row VALUES is compiled anew on
+# every call (SQLAlchemy does not cache it), which cost ~0.3 ms an ingest.
+_LOCK_ONE = {
+    dialect: _lock_statement(
+        dialect,
+        {
+            "external_id": bindparam("lock_external_id"),
+            "latest_revision_no": 0,
+            "created_at": bindparam("now", type_=UTCDateTime()),
+            "updated_at": bindparam("now", type_=UTCDateTime()),
+        },
+    )
+    for dialect in ("postgresql", "sqlite")
+}
+
+
+def lock_articles(
+    session: Session, external_ids: Sequence[str], now: datetime
+) -> dict[str, LockedArticle]:
+    """The articles' rows, created on first sight, locked for the rest of the transaction
+    in the order given (callers that lock several sort them, so that no two
+    transactions wait on each other). One statement."""
+    if not external_ids:
+        return {}
+    dialect = session.get_bind().dialect.name
+    if len(external_ids) == 1:
+        parameters = {"lock_external_id": external_ids[0], "now": now}
+        result = session.execute(_LOCK_ONE[dialect], parameters)
+    else:
+        rows = [
+            {"external_id": e, "latest_revision_no": 0, "created_at": now, "updated_at": now}
+            for e in external_ids
+        ]
+        result = session.execute(_lock_statement(dialect, rows))
+    locked = (LockedArticle(*row) for row in result)
     return {article.external_id: article for article in locked}
 
 
