@@ -145,19 +145,17 @@ def save_articles(session: Session, articles: Sequence[LockedArticle]) -> None:
     (one statement, executed for each article)."""
     if not articles:
         return
-    session.execute(
-        _SAVE_ARTICLE,
-        [
-            {
-                "article_pk": a.id,
-                "latest_revision_no": a.latest_revision_no,
-                "title": a.title,
-                "url": a.url,
-                "updated_at": a.updated_at,
-            }
-            for a in articles
-        ],
-    )
+    rows = [
+        {
+            "article_pk": a.id,
+            "latest_revision_no": a.latest_revision_no,
+            "title": a.title,
+            "url": a.url,
+            "updated_at": a.updated_at,
+        }
+        for a in articles
+    ]
+    session.execute(_SAVE_ARTICLE, rows if len(rows) > 1 else rows[0])
 
 
 def save_article(session: Session, article: LockedArticle) -> None:
@@ -622,18 +620,19 @@ def touch_api_key(session: Session, key_id: int, now: datetime) -> None:
 # Subscriptions and the outbox of deliveries
 
 
+_SUBSCRIPTION_FILTERS = select(
+    Subscription.id,
+    Subscription.article_ids,
+    Subscription.article_prefix,
+    Subscription.kinds,
+    Subscription.min_significance,
+).order_by(Subscription.id)
+
+
 def subscription_filters(session: Session) -> Sequence[Any]:
     """Every subscription's id and filter (paused ones too: their events wait for
     them); plain rows, read on every ingest."""
-    return session.execute(
-        select(
-            Subscription.id,
-            Subscription.article_ids,
-            Subscription.article_prefix,
-            Subscription.kinds,
-            Subscription.min_significance,
-        ).order_by(Subscription.id)
-    ).all()
+    return session.execute(_SUBSCRIPTION_FILTERS).all()
 
 
 def get_subscription(session: Session, subscription_id: int) -> Subscription | None:
