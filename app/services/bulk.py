@@ -161,9 +161,9 @@ def _states(
     articles never deadlock; a single ingest locks only one.
     """
     rows = storage.lock_articles(session, sorted(article_ids), now)
-    stored = [row.id for row in rows.values() if row.latest_revision_no]
-    latest = storage.latest_revisions(session, stored)
-    numbers = storage.revision_numbers_by_sha(session, stored)
+    existing = [row.id for row in rows.values() if row.latest_revision_no]
+    latest = storage.latest_revisions(session, existing)
+    numbers = storage.revision_numbers_by_sha(session, existing)
     cursors = storage.import_cursors(session, run, [row.id for row in rows.values()]) if run else {}
     return {
         article_id: _ArticleState(
