@@ -1,7 +1,7 @@
 """Dependencies and route parameters shared by the routers."""
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -17,20 +17,26 @@ from app.services.pagination import (
 )
 from app.settings import Settings
 
+# These dependencies are `async` although they wait for nothing: FastAPI runs a plain
+# `def` dependency in the thread pool, a hand-off each way per request. Opening a
+# session does no I/O (it connects at its first statement, in the endpoint's thread);
+# closing one returns its connection, which after a commit, or a read, has nothing
+# to roll back.
 
-def get_settings_dep(request: Request) -> Settings:
+
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session for a request that only reads (on SQLite: a deferred transaction)."""
     factory: sessionmaker[Session] = request.app.state.sessions.read
     with factory() as session:
         yield session
 
 
-def get_write_session(request: Request) -> Iterator[Session]:
+async def get_write_session(request: Request) -> AsyncIterator[Session]:
     """A session for a request that writes; the router commits it once."""
     factory: sessionmaker[Session] = request.app.state.sessions.write
     with factory() as session:
