@@ -9,7 +9,7 @@ counted against RATE_LIMIT (per key) or RATE_LIMIT_ANONYMOUS (per address).
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -19,6 +19,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from app.errors import Forbidden, TooManyRequests, Unauthorized
 from app.services import keys
@@ -42,6 +43,8 @@ class RateLimiter:
 
     def __init__(self, settings: Settings) -> None:
         store = limits.storage.storage_from_string(settings.RATE_LIMIT_STORAGE_URI)
+        # Counting in this process's memory waits for nothing (Redis would).
+        self.in_memory = isinstance(store, limits.storage.MemoryStorage)
         self._limiter = limits.strategies.MovingWindowRateLimiter(store)
         self._keyed = limits.parse_many(settings.RATE_LIMIT) if settings.RATE_LIMIT else []
         self._anonymous = (
@@ -120,15 +123,21 @@ def _bearer_secret(
     return None if credentials is None else credentials.credentials
 
 
-def access(scope: keys.Scope) -> Callable[..., Caller]:
+def access(scope: keys.Scope) -> Callable[..., Awaitable[Caller]]:
     """A dependency that lets a request through when it may use `scope`."""
 
-    def dependency(
+    def admit(request: Request, secret: str | None) -> Caller:
+        return _admit(request, secret, scope, "send 'Authorization: Bearer <key>'")
+
+    async def dependency(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     ) -> Caller:
         secret = _bearer_secret(request, credentials)
-        return _admit(request, secret, scope, "send 'Authorization: Bearer <key>'")
+        limiter: RateLimiter = request.app.state.rate_limiter
+        if secret is None and limiter.in_memory:  # nothing to wait for: no thread hand-off
+            return admit(request, secret)
+        return await run_in_threadpool(admit, request, secret)  # a key lookup, Redis
 
     return dependency
 
