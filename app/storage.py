@@ -359,9 +359,20 @@ def _values(row: Base) -> dict[str, Any]:
     }
 
 
+_INSERT_ONE = {
+    name: insert(Base.metadata.tables[name]).returning(Base.metadata.tables[name].c.id)
+    for name in ("revision", "change")
+}
+
+
 def _insert_with_ids(session: Session, table_name: str, rows: Sequence[Revision | Change]) -> None:
-    """One bulk INSERT … RETURNING id for ORM objects kept outside the session; each
-    gets the id the database gave it."""
+    """One INSERT … RETURNING id for ORM objects kept outside the session (several
+    rows: a bulk one, ids in the rows' order); each gets the id the database gave it.
+    A single row skips the bulk machinery (sentinels, sorting), a third of an ingest's
+    time in SQLAlchemy."""
+    if len(rows) == 1:
+        rows[0].id = session.execute(_INSERT_ONE[table_name], _values(rows[0])).scalar_one()
+        return
     table = Base.metadata.tables[table_name]
     ids = session.scalars(
         insert(table).returning(table.c.id, sort_by_parameter_order=True),
