@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from app.db import create_db_engine, create_sessions
-from app.services.bulk import BATCH_LINES, Importer, ImportReport, LineSplitter, owner
+from app.services.bulk import (
+    BATCH_BYTES,
+    BATCH_LINES,
+    Importer,
+    ImportReport,
+    LineSplitter,
+    owner,
+)
 from app.services.content import ContentLimits
 from app.services.rebuild import RebuildReport, rebuild_article, stale_articles
 from app.settings import Settings
@@ -67,15 +74,16 @@ def import_job(job: ImportJob, progress: Callable[[int, Report], None]) -> Impor
     splitter = LineSplitter(max_line)
     try:
         batch: list[tuple[int, bytes | None]] = []
-        read = 0
+        read = size = 0
         with job.path.open("rb") as source:
             while chunk := source.read(READ_BYTES):
                 read += len(chunk)
                 for line in splitter.feed(chunk):
                     batch.append(line)
-                    if len(batch) >= BATCH_LINES * job.jobs:
+                    size += len(line[1] or b"")
+                    if len(batch) >= BATCH_LINES * job.jobs or size >= BATCH_BYTES * job.jobs:
                         flush(batch, read)
-                        batch, read = [], 0
+                        batch, read, size = [], 0, 0
         batch.extend(splitter.close())
         flush(batch, read)
     finally:

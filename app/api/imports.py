@@ -16,15 +16,13 @@ from app.api.schemas_openapi import IMPORT_BODY
 from app.errors import InvalidInput, RequestTimeout, UnsupportedMediaType
 from app.observability import REVISIONS
 from app.schemas import ImportResult
-from app.services.bulk import BATCH_LINES, Importer, LineSplitter
+from app.services.bulk import BATCH_BYTES, BATCH_LINES, Importer, LineSplitter
 from app.services.content import ContentLimits
 from app.services.receipts import API_RUN_PREFIX
 
 router = APIRouter(prefix="/v1", tags=["import"])
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl")
-# Lines are applied once this many bytes of them are waiting, or BATCH_LINES lines.
-BATCH_BYTES = 4 * 1024 * 1024
 INFLATE_PIECE = 1024 * 1024
 
 

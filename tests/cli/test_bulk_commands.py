@@ -16,6 +16,7 @@ from select import select as wait_readable
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from app import batch
 from app.__main__ import main
 from app.db import create_db_engine, create_sessions
 from app.engine import ENGINE_VERSION
@@ -268,3 +269,25 @@ def test_a_line_over_the_body_limit_fails_alone(
     out = capsys.readouterr().out
     assert "2 revisions created" in out
     assert "line 2: longer than 4096 bytes (MAX_BODY_BYTES)" in out
+
+
+def test_an_import_commits_once_its_lines_hold_batch_bytes(
+    tmp_path: Path, own_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory stays bounded by bytes, not only by lines: lines of about 2 KB with a 5 KB
+    bound go three to a batch, the third passing it (the line bound alone would take
+    all ten at once)."""
+    monkeypatch.setattr(batch, "BATCH_BYTES", 5000)
+    path = tmp_path / "wide.ndjson"
+    path.write_text(
+        "".join(
+            json.dumps({"article_id": f"w{k}", "text": f"Line {k}. " + "word " * 400}) + "\n"
+            for k in range(10)
+        ),
+        encoding="utf-8",
+    )
+    batches: list[int] = []
+    job = batch.ImportJob(path, own_database_url, run="wide", job=0, jobs=1)
+    report = batch.import_job(job, lambda _read, done: batches.append(done.created))
+    assert report.created == 10
+    assert batches == [3, 3, 3, 1]  # the last: what the file's end left over
