@@ -294,11 +294,14 @@ _KIND_OF_COUNT: tuple[tuple[str, FeedKind], ...] = (
 
 # Most paragraphs of a revision are those of the one before: their counts are
 # remembered by text (summing an article's words is otherwise a third of a record).
-_count_block_words = functools.lru_cache(maxsize=16384)(count_words)
+# Only paragraphs of up to 4,000 characters, 4,096 of them: at most ~16 MB held.
+_remembered_count = functools.lru_cache(maxsize=4096)(count_words)
 
 
 def _body_words(text: str, kind: Kind) -> int:
-    return 0 if family(kind) == "boilerplate" else _count_block_words(text)
+    if family(kind) == "boilerplate":
+        return 0
+    return _remembered_count(text) if len(text) <= 4000 else count_words(text)
 
 
 def change_record(

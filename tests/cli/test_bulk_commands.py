@@ -21,6 +21,7 @@ from app.__main__ import main
 from app.db import create_db_engine, create_sessions
 from app.engine import ENGINE_VERSION
 from app.models import Article, Change, ChangeKind, Revision
+from app.services.bulk import ImportReport
 from scripts.corpus_ndjson import lines as corpus_lines
 from scripts.databases import fresh_database
 from tests.conftest import CORPUS_DIR, shared_file
@@ -287,7 +288,12 @@ def test_an_import_commits_once_its_lines_hold_batch_bytes(
         encoding="utf-8",
     )
     batches: list[int] = []
+
+    def progress(_read: int, done: batch.Report) -> None:
+        assert isinstance(done, ImportReport)
+        batches.append(done.created)
+
     job = batch.ImportJob(path, own_database_url, run="wide", job=0, jobs=1)
-    report = batch.import_job(job, lambda _read, done: batches.append(done.created))
+    report = batch.import_job(job, progress)
     assert report.created == 10
     assert batches == [3, 3, 3, 1]  # the last: what the file's end left over
