@@ -65,6 +65,20 @@ def _check_postgres(url: str) -> None:
         engine.dispose()
 
 
+# For a test of what only PostgreSQL has (COPY, server connections): it runs on the
+# PostgreSQL database alone, and is skipped, saying why, where there is none.
+postgresql_only = pytest.mark.parametrize(
+    "database_url",
+    [
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(PG_URL is None, reason="needs TEST_DATABASE_URL"),
+        )
+    ],
+    indirect=True,
+)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

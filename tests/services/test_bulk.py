@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Connection, select, update
@@ -20,6 +19,7 @@ from app.services.bulk import Importer, LineSplitter
 from app.services.content import ContentLimits
 from app.services.ingest import ingest
 from app.services.payloads import to_new_revision
+from tests.conftest import postgresql_only
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 LIMITS = ContentLimits()
@@ -181,13 +181,12 @@ def test_a_bad_line_fails_alone_with_its_number(connection: Connection, session:
     assert stored(session, "g")["article"][2] == 2
 
 
+@postgresql_only
 def test_a_line_the_database_refuses_fails_alone_in_a_batch_sent_by_copy(
     connection: Connection, session: Session
 ) -> None:
     """PostgreSQL takes a large batch by COPY; an error there is reported as an INSERT's
     would be, so the batch is tried again line by line and only that line fails."""
-    if connection.dialect.name != "postgresql":
-        pytest.skip("COPY is PostgreSQL's; SQLite takes every batch by INSERT")
     for text in (A, B):
         ingest(session, article_id="taken", new=to_new_revision(line(text)), now=NOW, limits=LIMITS)
     # The article forgets its revision 2, so the import's next number is one already stored.

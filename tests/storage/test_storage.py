@@ -12,6 +12,7 @@ from app import db, storage
 from app.db import create_db_engine, create_sessions
 from app.engine import change_record, compare
 from app.models import Change, Revision
+from tests.conftest import postgresql_only
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -199,14 +200,13 @@ def test_a_write_session_closed_without_commit_lets_the_next_writer_in(
         engine.dispose()
 
 
+@postgresql_only
 def test_an_idle_connection_lost_in_the_pool_is_replaced_unseen(
     own_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A pooled connection the server dropped while it sat idle (a restart, a proxy's
     idle timeout) is pinged at checkout and replaced; the caller never sees it. One in
     steady use is not pinged (no round trip per request): its loss fails that use."""
-    if not own_database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no server connection to lose")
     engine = create_db_engine(own_database_url)
     admin = create_engine(own_database_url, isolation_level="AUTOCOMMIT")
 
