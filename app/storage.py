@@ -6,9 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
+    Integer,
     Text,
     and_,
     bindparam,
+    case,
     cast,
     delete,
     exists,
@@ -176,25 +179,47 @@ _HEAVY_DEFERRED = (
     defer(Revision.meta),
     defer(Revision.provenance),
 )
-_REVISIONS_FOR_DIFF = (
-    select(Revision)
-    .where(
-        Revision.article_id == bindparam("article_id"),
-        Revision.revision_no.in_(bindparam("numbers", expanding=True)),
+_NO_REVISION = 0  # stands for a number no revision has (none is 0 or beyond 32 bits)
+_LATEST = Article.latest_revision_no
+_TO_NO = func.coalesce(bindparam("to_no", type_=Integer), _LATEST)
+_FROM_NO = func.coalesce(
+    bindparam("from_no", type_=Integer),
+    case((bindparam("from_latest", type_=Boolean), _LATEST), else_=_TO_NO - 1),
+)
+_DIFF_ENDS = (
+    select(Article, Revision)
+    .outerjoin(
+        Revision,
+        and_(Revision.article_id == Article.id, Revision.revision_no.in_([_FROM_NO, _TO_NO])),
     )
+    .where(Article.external_id == bindparam("external_id"))
     .options(*_HEAVY_DEFERRED)
 )
 
 
-def revisions_for_diff(session: Session, article_id: int, numbers: set[int]) -> dict[int, Revision]:
-    """Revisions by number, with what a diff needs (blocks, hashes), not their texts,
-    bodies or provenance. Numbers beyond a 32-bit column are simply not found."""
-    wanted = [n for n in numbers if 0 < n < 2**31]
-    if not wanted:
-        return {}
-    parameters = {"article_id": article_id, "numbers": wanted}
-    rows = session.scalars(_REVISIONS_FOR_DIFF, parameters).all()
-    return {r.revision_no: r for r in rows}
+def diff_ends(
+    session: Session, external_id: str, *, from_no: int | None, from_latest: bool, to_no: int | None
+) -> tuple[Article | None, dict[int, Revision]]:
+    """In one query: an article and the two revisions a diff compares, by number, with
+    what a diff needs (blocks, hashes), not their texts, bodies or provenance.
+
+    `to_no` None: the latest; `from_no` None: the latest if `from_latest`, else the one
+    before `to`. (None, {}) when the article does not exist; a revision that does not is
+    simply absent."""
+
+    def column(number: int | None) -> int | None:  # revision_no is a 32-bit column
+        return None if number is None else number if 0 < number < 2**31 else _NO_REVISION
+
+    parameters = {
+        "external_id": external_id,
+        "to_no": column(to_no),
+        "from_no": column(from_no),
+        "from_latest": from_latest,
+    }
+    rows = session.execute(_DIFF_ENDS, parameters).all()
+    if not rows:
+        return None, {}
+    return rows[0][0], {r.revision_no: r for _, r in rows if r is not None}
 
 
 _HEAD_AND_NAMESAKES = (

@@ -22,10 +22,14 @@ from app.services.pagination import (
 REVISION_NUMBER_RE = re.compile(r"[1-9][0-9]*")
 
 
+def no_such_article(article_id: str) -> NotFound:
+    return NotFound(f"No article with id '{article_id}'; publish a revision to create it.")
+
+
 def require_article(session: Session, article_id: str) -> Article:
     article = storage.get_article(session, article_id)
     if article is None:
-        raise NotFound(f"No article with id '{article_id}'; publish a revision to create it.")
+        raise no_such_article(article_id)
     return article
 
 

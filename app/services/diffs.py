@@ -17,7 +17,7 @@ from app.engine import (
 from app.errors import InvalidInput
 from app.models import Revision
 from app.schemas import DiffRead
-from app.services.articles import parse_revision_ref, require_article, require_revision
+from app.services.articles import no_such_article, parse_revision_ref, require_revision
 from app.services.content import BodyFormat, ContentLimits, parse_body
 from app.services.ingest import measured_compare, stored_blocks
 
@@ -63,21 +63,28 @@ def diff_revisions(
 ) -> RevisionDiff:
     """Compare any two revisions, either direction; `to` defaults to the latest, `from`
     to the one before `to`. Either may be a number or 'latest'."""
-    article = require_article(session, article_id)
     to_ref_no = parse_revision_ref(to_ref, "to") if to_ref is not None else None
+    from_ref_no = parse_revision_ref(from_ref, "from") if from_ref is not None else None
+    # The article and both ends in one query, without their texts and bodies.
+    article, found = storage.diff_ends(
+        session,
+        article_id,
+        from_no=from_ref_no,
+        from_latest=from_ref is not None and from_ref_no is None,
+        to_no=to_ref_no,
+    )
+    if article is None:
+        raise no_such_article(article_id)
     to_no = article.latest_revision_no if to_ref_no is None else to_ref_no
     if from_ref is None:
         if to_no == 1:
             raise InvalidInput(
                 "from: revision 1 has no predecessor; give 'from' explicitly to compare it"
             )
-        from_ref_no: int | None = to_no - 1
+        from_no = to_no - 1
     else:
-        from_ref_no = parse_revision_ref(from_ref, "from")
-    from_no = article.latest_revision_no if from_ref_no is None else from_ref_no
-    # Both ends in one query, without their texts and bodies; a missing one is a 404
-    # that says which revisions exist.
-    found = storage.revisions_for_diff(session, article.id, {from_no, to_no})
+        from_no = article.latest_revision_no if from_ref_no is None else from_ref_no
+    # A missing end is a 404 that says which revisions exist.
     new = found.get(to_no) or require_revision(session, article, to_no)
     old = found.get(from_no) or require_revision(session, article, from_no)
     diff = measured_compare("read", stored_blocks(old), stored_blocks(new))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from app.errors import InvalidInput, NotFound
 from app.services import articles
 from app.services.content import ContentLimits, NewRevision
+from app.services.diffs import diff_revisions
 from app.services.feed import list_changes
 from app.services.ingest import ingest
 
@@ -43,6 +44,40 @@ def test_unknown_article_and_revision(session: Session) -> None:
     assert articles.require_revision(session, article, None).revision_no == 1
     with pytest.raises(NotFound, match="revisions 1 to 1"):
         articles.require_revision(session, article, 2)
+
+
+@pytest.mark.parametrize(
+    ("from_ref", "to_ref", "ends"),
+    [
+        (None, None, (2, 3)),  # the latest against the one before it
+        (None, "2", (1, 2)),
+        ("1", None, (1, 3)),
+        ("latest", "1", (3, 1)),  # backwards
+        ("1", "latest", (1, 3)),
+        ("2", "2", (2, 2)),
+    ],
+)
+def test_a_diff_finds_its_ends(
+    session: Session, from_ref: str | None, to_ref: str | None, ends: tuple[int, int]
+) -> None:
+    for body in ("Alpha.", "Alpha.\n\nBeta.", "Alpha.\n\nBeta.\n\nGamma."):
+        publish(session, "d", body)
+    found = diff_revisions(session, "d", from_ref=from_ref, to_ref=to_ref)
+    assert (found.old.revision_no, found.new.revision_no) == ends
+    pinned = from_ref is not None and to_ref is not None and "latest" not in (from_ref, to_ref)
+    assert found.pinned == pinned
+
+
+def test_a_diff_names_what_is_missing(session: Session) -> None:
+    with pytest.raises(NotFound, match="No article with id 'gone'"):
+        diff_revisions(session, "gone", from_ref="1", to_ref="2")
+    publish(session, "d", "Alpha.")
+    publish(session, "d", "Alpha.\n\nBeta.")
+    for from_ref, to_ref, number in (("1", "3", 3), ("4", "1", 4), ("1", str(2**40), 2**40)):
+        with pytest.raises(NotFound, match=f"has no revision {number}; it has revisions 1 to 2"):
+            diff_revisions(session, "d", from_ref=from_ref, to_ref=to_ref)
+    with pytest.raises(InvalidInput, match="no predecessor"):
+        diff_revisions(session, "d", from_ref=None, to_ref="1")
 
 
 def test_revisions_paginate_by_cursor(session: Session) -> None:
