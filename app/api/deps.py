@@ -20,8 +20,9 @@ from app.settings import Settings
 # These dependencies are `async` although they wait for nothing: FastAPI runs a plain
 # `def` dependency in the thread pool, a hand-off each way per request. Opening a
 # session does no I/O (it connects at its first statement, in the endpoint's thread);
-# closing one returns its connection, which after a commit, or a read, has nothing
-# to roll back.
+# closing one returns its connection, which after a commit or a PostgreSQL read has
+# nothing to roll back (a failed write's rollback is one short round trip, a SQLite
+# read's a local call).
 
 
 async def get_settings_dep(request: Request) -> Settings:
