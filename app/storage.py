@@ -42,9 +42,13 @@ from app.models import (
 )
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
+def _insert_for(dialect: str, table: Any) -> Any:
+    """An INSERT with the dialect's ON CONFLICT clauses."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    return _insert_for(session.get_bind().dialect.name, table)
 
 
 # The statements of the hottest paths are built once, with bound parameters: building
@@ -74,7 +78,7 @@ def _lock_statement(dialect: str, rows: Any) -> Any:
     """The upsert that creates articles on first sight and locks them: its no-op update
     takes each row lock (as SELECT … FOR UPDATE would) and returns the rows."""
     table = Base.metadata.tables["article"]
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    statement = _insert_for(dialect, table)
     statement = statement.values(rows).on_conflict_do_update(
         index_elements=["external_id"], set_={"external_id": statement.excluded.external_id}
     )
