@@ -18,9 +18,11 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    null,
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -64,7 +66,7 @@ def get_article(session: Session, external_id: str) -> Article | None:
 @dataclass(slots=True)
 class LockedArticle:
     """An article row locked for the transaction, as ingest advances it (plain data: no
-    unit of work; `save_article` writes the new number, title and url)."""
+    unit of work; `write_revision` and `save_articles` write the new number, title and url)."""
 
     id: int
     external_id: str
@@ -152,21 +154,87 @@ def save_articles(session: Session, articles: Sequence[LockedArticle]) -> None:
     (one statement, executed for each article)."""
     if not articles:
         return
-    rows = [
-        {
-            "article_pk": a.id,
-            "latest_revision_no": a.latest_revision_no,
-            "title": a.title,
-            "url": a.url,
-            "updated_at": a.updated_at,
-        }
-        for a in articles
-    ]
+    rows = [_saved(a) for a in articles]
     session.execute(_SAVE_ARTICLE, rows if len(rows) > 1 else rows[0])
 
 
-def save_article(session: Session, article: LockedArticle) -> None:
-    save_articles(session, [article])
+def _saved(article: LockedArticle) -> dict[str, Any]:
+    """_SAVE_ARTICLE's parameters for an article."""
+    return {
+        "article_pk": article.id,
+        "latest_revision_no": article.latest_revision_no,
+        "title": article.title,
+        "url": article.url,
+        "updated_at": article.updated_at,
+    }
+
+
+def _columns(table_name: str, prefix: str) -> dict[str, Any]:
+    """A bound parameter for each column of a table but its id, named prefix + column."""
+    table = Base.metadata.tables[table_name]
+    return {c.key: bindparam(prefix + c.key, type_=c.type) for c in table.c if c.key != "id"}
+
+
+def _write_one(with_change: bool) -> Any:
+    """PostgreSQL: the article saved, its new revision inserted and (`with_change`) the
+    change record with its kind rows, in one statement of writable CTEs; it returns
+    the new ids."""
+    revision_t, change_t, kind_t = (
+        Base.metadata.tables[n] for n in ("revision", "change", "change_kind")
+    )
+    saved = _SAVE_ARTICLE.cte("saved")
+    revision = insert(revision_t).values(_columns("revision", "r_")).returning(revision_t.c.id)
+    revision_cte = revision.cte("new_revision")
+    if not with_change:
+        return select(revision_cte.c.id, null()).add_cte(saved)
+    change_values = _columns("change", "c_")
+    del change_values["revision_id"]
+    change_cte = (
+        insert(change_t)
+        .from_select(
+            ["revision_id", *change_values], select(revision_cte.c.id, *change_values.values())
+        )
+        .returning(change_t.c.id)
+        .cte("new_change")
+    )
+    kinds = (
+        func.unnest(bindparam("kinds", type_=postgresql.ARRAY(Text)))
+        .table_valued("kind")
+        .render_derived()
+    )
+    kinds_cte = (
+        insert(kind_t)
+        .from_select(
+            ["change_id", "kind", "received_at"],
+            select(change_cte.c.id, kinds.c.kind, change_values["received_at"]).select_from(
+                change_cte.join(kinds, true())
+            ),
+        )
+        .cte("new_kinds")
+    )
+    both = revision_cte.join(change_cte, true())
+    return select(revision_cte.c.id, change_cte.c.id).select_from(both).add_cte(saved, kinds_cte)
+
+
+_WRITE_ONE = {with_change: _write_one(with_change) for with_change in (False, True)}
+
+
+def write_revision(
+    session: Session, article: LockedArticle, revision: Revision, change: Change | None
+) -> None:
+    """Save the article and store its new revision with its change record and kind rows:
+    one statement on PostgreSQL, four on SQLite. The objects get their ids."""
+    if session.get_bind().dialect.name != "postgresql":
+        save_articles(session, [article])
+        add_revisions(session, [(revision, change)])
+        return
+    parameters = _saved(article) | {"r_" + k: v for k, v in _values(revision).items()}
+    if change is not None:
+        parameters |= {"c_" + k: v for k, v in _values(change).items() if k != "revision_id"}
+        parameters["kinds"] = list(change.kinds)
+    revision.id, change_id = session.execute(_WRITE_ONE[change is not None], parameters).one()
+    if change is not None:
+        change.id, change.revision_id = change_id, revision.id
 
 
 def get_revision(session: Session, article_id: int, revision_no: int) -> Revision | None:

@@ -230,7 +230,6 @@ def ingest_revision(
         return IngestOutcome(article_id, latest, storage.get_change(session, latest.id), False)
     revert_of = namesakes[-1] if namesakes else None
     revision, change = next_revision(article, head, doc, new, now, revert_of)
-    storage.save_article(session, article)
-    storage.add_revisions(session, [(revision, change)])
+    storage.write_revision(session, article, revision, change)
     notifications.enqueue(session, [(article_id, revision, change)], now=now)
     return IngestOutcome(article_id, revision, change, created=True)

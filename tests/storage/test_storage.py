@@ -21,7 +21,6 @@ def add_revision(session: Session, external_id: str) -> Revision:
     article = storage.lock_article(session, external_id, NOW)
     article.latest_revision_no += 1
     number = article.latest_revision_no
-    storage.save_article(session, article)
     revision = Revision(
         article_id=article.id,
         revision_no=number,
@@ -33,7 +32,7 @@ def add_revision(session: Session, external_id: str) -> Revision:
         original_media_type="text/plain",
         received_at=NOW,
     )
-    storage.add_revisions(session, [(revision, None)])
+    storage.write_revision(session, article, revision, None)
     return revision
 
 
@@ -81,7 +80,6 @@ def test_feed_keyset_breaks_timestamp_ties_by_id(session: Session) -> None:
     article = storage.lock_article(session, "f", NOW)
     for k in range(7):
         article.latest_revision_no += 1
-        storage.save_article(session, article)
         extra = Revision(
             article_id=article.id,
             revision_no=k + 2,
@@ -103,7 +101,7 @@ def test_feed_keyset_breaks_timestamp_ties_by_id(session: Session) -> None:
             record=record,
             engine_version="3",
         )
-        storage.add_revisions(session, [(extra, change)])
+        storage.write_revision(session, article, extra, change)
         ids.append(change.id)
     seen: list[int] = []
     after = None
