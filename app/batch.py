@@ -98,8 +98,12 @@ def rebuild_job(
     jobs: int,
     progress: Callable[[int, Report], None],
 ) -> RebuildReport:
-    """One process's share of a rebuild: the stale articles whose id falls to it."""
-    engine = create_db_engine(database_url)
+    """One process's share of a rebuild: the stale articles whose id falls to it.
+
+    Its commits do not wait for the disk: a rebuild only re-derives what is stored, and
+    an article whose commit a crash lost still holds old records, so the next run redoes
+    it (0.7 ms saved an article)."""
+    engine = create_db_engine(database_url, durable_commits=False)
     sessions = create_sessions(engine)
     total = RebuildReport()
     try:

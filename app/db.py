@@ -68,13 +68,19 @@ WRITE_OPTION = "article_diff_write"
 _HOLDS_WRITERS = "article_diff_holds_writers"  # connection.info: this one holds the lock
 
 
-def create_db_engine(url: str, **kwargs: Any) -> Engine:
+def create_db_engine(url: str, *, durable_commits: bool = True, **kwargs: Any) -> Engine:
     """An engine for `url`; on SQLite, write-safe: WAL, busy timeout, and write
-    transactions that begin IMMEDIATE (reads begin deferred and never wait for writers)."""
+    transactions that begin IMMEDIATE (reads begin deferred and never wait for writers).
+
+    `durable_commits=False` (PostgreSQL): a commit returns before its WAL reaches the
+    disk (synchronous_commit off), for work that can be redone: a crash may lose the
+    last fraction of a second of commits, never corrupt anything."""
     parsed = make_url(url)
     # Statement parameters (article text) never appear in errors or logs.
     kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
+        if not durable_commits:
+            kwargs["connect_args"] = {"options": "-c synchronous_commit=off"}
         engine = create_engine(url, **kwargs)
         _ping_when_idle(engine)
         return engine

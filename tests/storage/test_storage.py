@@ -8,7 +8,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app import db, storage
+from app import batch, db, storage
 from app.db import create_db_engine, create_sessions
 from app.engine import change_record, compare
 from app.models import Change, Revision
@@ -229,3 +229,31 @@ def test_an_idle_connection_lost_in_the_pool_is_replaced_unseen(
     finally:
         engine.dispose()
         admin.dispose()
+
+
+@postgresql_only
+def test_engines_for_redoable_work_commit_without_waiting_for_the_disk(
+    own_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild's engine sets synchronous_commit off (its work is redone after a crash);
+    every other engine keeps PostgreSQL's durable commits."""
+
+    def synchronous_commit(engine: Engine) -> str:
+        with engine.connect() as conn:
+            return str(conn.scalar(text("SHOW synchronous_commit")))
+
+    seen: list[str] = []
+
+    def spying(url: str, **options: bool) -> Engine:
+        engine = create_db_engine(url, **options)
+        seen.append(synchronous_commit(engine))
+        return engine
+
+    monkeypatch.setattr(batch, "create_db_engine", spying)
+    batch.rebuild_job(own_database_url, None, 0, 1, lambda _step, _done: None)
+    assert seen == ["off"]
+    durable = create_db_engine(own_database_url)
+    try:
+        assert synchronous_commit(durable) == "on"
+    finally:
+        durable.dispose()
