@@ -422,18 +422,38 @@ def articles_with_engine_other_than(
     return sorted(session.scalars(query))
 
 
+# What a rebuild reads of each revision and of its change record's row (not the record
+# itself, which it replaces; nor the texts as stored and as sent).
+_HISTORY_REVISION = (
+    Revision.id,
+    Revision.revision_no,
+    Revision.content_sha256,
+    Revision.title,
+    Revision.url,
+    Revision.blocks,
+    Revision.provenance,
+    Revision.received_at,
+    Revision.published_at,
+    Revision.revert_of,
+)
+_HISTORY_CHANGE = (
+    Change.id,
+    Change.from_revision_no,
+    Change.received_at,
+    Change.published_at,
+    Change.kinds,
+    Change.significance,
+)
 _ARTICLE_HISTORY = (
-    select(Article.external_id, Revision, Change)
+    select(
+        Article.external_id,
+        *_HISTORY_REVISION,
+        *(column.label(f"change_{column.key}") for column in _HISTORY_CHANGE),
+    )
     .join(Revision, Revision.article_id == Article.id)
     .outerjoin(Change, Change.revision_id == Revision.id)
     .where(Article.id == bindparam("article_pk"))
     .order_by(Revision.revision_no)
-    .options(
-        defer(Revision.text),
-        defer(Revision.original_body),
-        defer(Revision.meta),
-        defer(Change.record),
-    )
     .with_for_update(of=Article)
 )
 
@@ -441,22 +461,88 @@ _ARTICLE_HISTORY = (
 def lock_article_history(
     session: Session, article_pk: int
 ) -> tuple[str, list[tuple[Revision, Change | None]]] | None:
-    """In one query: lock an article's row, and read its revisions in order (without
-    their texts and bodies as sent) each with its change record's row (without the
-    record itself, which rebuild replaces). The article's CMS id and those pairs;
-    None if it is gone or has no revision."""
-    rows = session.execute(_ARTICLE_HISTORY, {"article_pk": article_pk}).all()
+    """In one query: lock an article's row, and read its revisions in order each with its
+    change record's row, as detached objects holding _HISTORY_REVISION and
+    _HISTORY_CHANGE (plain rows: no ORM loading, and nothing for a flush to track; see
+    save_rebuilt). The article's CMS id and those pairs; None if it is gone or has no
+    revision."""
+    rows = session.connection().execute(_ARTICLE_HISTORY, {"article_pk": article_pk}).all()
     if not rows:
         return None
-    return rows[0][0], [(revision, change) for _, revision, change in rows]
+    history: list[tuple[Revision, Change | None]] = []
+    for row in rows:
+        revision = Revision(
+            article_id=article_pk, **{c.key: row[k + 1] for k, c in enumerate(_HISTORY_REVISION)}
+        )
+        change = None
+        if row.change_id is not None:
+            change = Change(
+                article_id=article_pk,
+                revision_id=revision.id,
+                revision_no=revision.revision_no,
+                **{c.key: getattr(row, f"change_{c.key}") for c in _HISTORY_CHANGE},
+            )
+        history.append((revision, change))
+    return rows[0].external_id, history
 
 
-def replace_change_kinds(session: Session, change: Change, kinds: Sequence[str]) -> None:
-    session.flush()  # a new change gets its id
-    session.execute(delete(ChangeKind).where(ChangeKind.change_id == change.id))
-    session.add_all(
-        ChangeKind(change_id=change.id, kind=kind, received_at=change.received_at) for kind in kinds
+_REDERIVED = (
+    update(Base.metadata.tables["change"])
+    .where(Base.metadata.tables["change"].c.id == bindparam("change_pk"))
+    .values(
+        kinds=bindparam("kinds"),
+        significance=bindparam("significance"),
+        record=bindparam("record"),
+        engine_version=bindparam("engine_version"),
     )
+)
+_PROVENANCE = (
+    update(Base.metadata.tables["revision"])
+    .where(Base.metadata.tables["revision"].c.id == bindparam("revision_pk"))
+    .values(provenance=bindparam("provenance"))
+)
+
+
+def save_rebuilt(
+    session: Session,
+    *,
+    recomputed: Sequence[Change],
+    repaired: Sequence[Change],
+    kinds_moved: Sequence[Change],
+    provenance_moved: Sequence[Revision],
+) -> None:
+    """Write what a rebuild re-derived for one article, one statement per kind of write:
+    the `recomputed` records (kinds, significance, record, engine version), the
+    `repaired` ones (lost, inserted anew), the kind rows of the records in
+    `kinds_moved`, and the provenance of the revisions in `provenance_moved`."""
+    connection = session.connection()
+    if repaired:
+        _insert_with_ids(session, "change", repaired)
+    if recomputed:
+        rows = [
+            {
+                "change_pk": c.id,
+                "kinds": c.kinds,
+                "significance": c.significance,
+                "record": c.record,
+                "engine_version": c.engine_version,
+            }
+            for c in recomputed
+        ]
+        connection.execute(_REDERIVED, rows)
+    if kinds_moved:
+        ids = [c.id for c in kinds_moved]
+        connection.execute(delete(ChangeKind).where(ChangeKind.change_id.in_(ids)))
+        kinds = [
+            {"change_id": c.id, "kind": kind, "received_at": c.received_at}
+            for c in kinds_moved
+            for kind in c.kinds
+        ]
+        if kinds:
+            connection.execute(insert(Base.metadata.tables["change_kind"]), kinds)
+    if provenance_moved:
+        rows = [{"revision_pk": r.id, "provenance": r.provenance} for r in provenance_moved]
+        connection.execute(_PROVENANCE, rows)
 
 
 def add(session: Session, *rows: Base) -> None:

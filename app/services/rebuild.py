@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app import storage
 from app.engine import ENGINE_VERSION
-from app.models import Change
+from app.models import Change, Revision
 from app.services import notifications
 from app.services.ingest import Head, derive, stored_blocks
 
@@ -44,6 +44,10 @@ def rebuild_article(session: Session, article_pk: int, *, now: datetime) -> Rebu
     external_id, history = found
     head: Head | None = None
     moved = []
+    recomputed: list[Change] = []
+    repaired: list[Change] = []
+    kinds_moved: list[Change] = []
+    provenance_moved: list[Revision] = []
     for revision, change in history:
         number = revision.revision_no
         blocks = stored_blocks(revision)
@@ -61,10 +65,10 @@ def rebuild_article(session: Session, article_pk: int, *, now: datetime) -> Rebu
                     published_at=revision.published_at,
                     kinds=[],
                     significance=0.0,
-                    record=record,
-                    engine_version=ENGINE_VERSION,
                 )
-                session.add(change)
+                repaired.append(change)
+            else:
+                recomputed.append(change)
             kinds: list[str] = list(record.kinds)
             if change.kinds != kinds or change.significance != record.significance:
                 report.moved += 1
@@ -75,7 +79,7 @@ def rebuild_article(session: Session, article_pk: int, *, now: datetime) -> Rebu
                         f" -> {kinds} {record.significance:g}"
                     )
             if change.kinds != kinds:
-                storage.replace_change_kinds(session, change, kinds)
+                kinds_moved.append(change)
             change.kinds = kinds
             change.significance = record.significance
             change.record = record
@@ -83,7 +87,14 @@ def rebuild_article(session: Session, article_pk: int, *, now: datetime) -> Rebu
             report.records += 1
         if revision.provenance != provenance:
             revision.provenance = provenance
+            provenance_moved.append(revision)
         head = Head.of(revision, blocks)
-    session.flush()
+    storage.save_rebuilt(
+        session,
+        recomputed=recomputed,
+        repaired=repaired,
+        kinds_moved=kinds_moved,
+        provenance_moved=provenance_moved,
+    )
     notifications.enqueue(session, moved, now=now, event_type=notifications.EVENT_REDERIVED)
     return report
