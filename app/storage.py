@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Integer,
     Text,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,8 +96,42 @@ def _lock_statement(dialect: str, rows: Any) -> Any:
     )
 
 
-# Single ingest's lock, built once per dialect: a multi-row VALUES is compiled anew on
-# every call (SQLAlchemy does not cache it), which cost ~0.3 ms an ingest.
+class SubscriptionFilter(NamedTuple):
+    """What a subscription takes (notifications.matches)."""
+
+    id: int
+    article_ids: list[str] | None
+    article_prefix: str | None
+    kinds: list[str] | None
+    min_significance: float | None
+
+
+def _filters_json(dialect: str) -> Any:
+    """Every subscription's filter as one JSON array of arrays (id, article ids, article
+    prefix, kinds, least significance), a scalar subquery (NULL or `[]` when there is none)."""
+    columns: list[Any] = [
+        Subscription.id,
+        Subscription.article_ids,
+        Subscription.article_prefix,
+        Subscription.kinds,
+        Subscription.min_significance,
+    ]
+    if dialect == "postgresql":
+        rows = func.json_agg(func.json_build_array(*columns))
+    else:
+        # SQLite keeps JSON columns as text: json() nests them as JSON, not as strings.
+        # Its JSON numbers keep 15 digits: the least significance goes as a 17-digit
+        # string, so that it reads back as the very float stored.
+        columns[1], columns[3] = func.json(columns[1]), func.json(columns[3])
+        exact = func.printf("%!.17g", columns[4])
+        columns[4] = case((columns[4].is_(None), null()), else_=exact)
+        rows = func.json_group_array(func.json_array(*columns))
+    return select(rows).scalar_subquery()
+
+
+# Single ingest's lock, built once per dialect (a multi-row VALUES is compiled anew on
+# every call, which cost ~0.3 ms an ingest); it also returns every subscription's filter,
+# which ingest needs next: one round trip, not two.
 _LOCK_ONE = {
     dialect: _lock_statement(
         dialect,
@@ -105,7 +141,7 @@ _LOCK_ONE = {
             "created_at": bindparam("now", type_=UTCDateTime()),
             "updated_at": bindparam("now", type_=UTCDateTime()),
         },
-    )
+    ).returning(type_coerce(_filters_json(dialect), JSON()).label("filters"))
     for dialect in ("postgresql", "sqlite")
 }
 
@@ -118,25 +154,30 @@ def lock_articles(
     transactions wait on each other). One statement."""
     if not external_ids:
         return {}
-    dialect = session.get_bind().dialect.name
+    rows = [
+        {"external_id": e, "latest_revision_no": 0, "created_at": now, "updated_at": now}
+        for e in external_ids
+    ]
     # Core statements go to the connection: the session's ORM layer would add 0.07 ms.
-    connection = session.connection()
-    if len(external_ids) == 1:
-        parameters = {"lock_external_id": external_ids[0], "now": now}
-        result = connection.execute(_LOCK_ONE[dialect], parameters)
-    else:
-        rows = [
-            {"external_id": e, "latest_revision_no": 0, "created_at": now, "updated_at": now}
-            for e in external_ids
-        ]
-        result = connection.execute(_lock_statement(dialect, rows))
+    result = session.connection().execute(_lock_statement(session.get_bind().dialect.name, rows))
     locked = (LockedArticle(*row) for row in result)
     return {article.external_id: article for article in locked}
 
 
-def lock_article(session: Session, external_id: str, now: datetime) -> LockedArticle:
-    """One article's row, created on first sight, locked for the rest of the transaction."""
-    return lock_articles(session, [external_id], now)[external_id]
+def lock_article(
+    session: Session, external_id: str, now: datetime
+) -> tuple[LockedArticle, list[SubscriptionFilter]]:
+    """One article's row, created on first sight, locked for the rest of the transaction;
+    and every subscription's filter (paused ones too: their events wait for them), by id.
+    One statement."""
+    statement = _LOCK_ONE[session.get_bind().dialect.name]
+    parameters = {"lock_external_id": external_id, "now": now}
+    *article, filters = session.connection().execute(statement, parameters).one()
+    listeners = [
+        SubscriptionFilter(ident, ids, prefix, kinds, None if least is None else float(least))
+        for ident, ids, prefix, kinds, least in filters or ()
+    ]
+    return LockedArticle(*article), sorted(listeners)
 
 
 _SAVE_ARTICLE = (
@@ -840,10 +881,11 @@ _SUBSCRIPTION_FILTERS = select(
 ).order_by(Subscription.id)
 
 
-def subscription_filters(session: Session) -> Sequence[Any]:
-    """Every subscription's id and filter (paused ones too: their events wait for
-    them); plain rows, read on every ingest."""
-    return session.connection().execute(_SUBSCRIPTION_FILTERS).all()
+def subscription_filters(session: Session) -> list[SubscriptionFilter]:
+    """Every subscription's filter (paused ones too: their events wait for them), by id;
+    read once by each import batch and each rebuilt article (single ingest has them
+    from lock_article)."""
+    return [SubscriptionFilter(*row) for row in session.connection().execute(_SUBSCRIPTION_FILTERS)]
 
 
 def get_subscription(session: Session, subscription_id: int) -> Subscription | None:

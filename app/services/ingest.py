@@ -219,7 +219,7 @@ def ingest_revision(
     """
     check_revision(new, limits)
     doc = parse_revision(new, limits)
-    article = storage.lock_article(session, article_id, now)
+    article, listeners = storage.lock_article(session, article_id, now)
     latest, namesakes = (
         storage.head_and_namesakes(session, article.id, article.latest_revision_no, doc.sha256)
         if article.latest_revision_no
@@ -231,5 +231,5 @@ def ingest_revision(
     revert_of = namesakes[-1] if namesakes else None
     revision, change = next_revision(article, head, doc, new, now, revert_of)
     storage.write_revision(session, article, revision, change)
-    notifications.enqueue(session, [(article_id, revision, change)], now=now)
+    notifications.enqueue(session, [(article_id, revision, change)], now=now, targets=listeners)
     return IngestOutcome(article_id, revision, change, created=True)

@@ -258,12 +258,15 @@ def enqueue(
     *,
     now: datetime,
     event_type: str = EVENT_CREATED,
+    targets: Sequence[storage.SubscriptionFilter] | None = None,
 ) -> int:
     """Write the events owed for stored revisions (article CMS id, revision, change)
-    to the outbox, in the caller's transaction; how many were written."""
+    to the outbox, in the caller's transaction; how many were written. `targets`: the
+    subscriptions' filters when the caller has read them (else they are read here)."""
     if not stored:
         return 0
-    targets = storage.subscription_filters(session)
+    if targets is None:
+        targets = storage.subscription_filters(session)
     if not targets:
         return 0
     rows: list[dict[str, Any]] = []

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 from app import batch, db, storage
 from app.db import create_db_engine, create_sessions
 from app.engine import change_record, compare
-from app.models import Change, Revision
+from app.models import Change, Revision, Subscription
 from tests.conftest import postgresql_only
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def add_revision(session: Session, external_id: str) -> Revision:
-    article = storage.lock_article(session, external_id, NOW)
+    article, _ = storage.lock_article(session, external_id, NOW)
     article.latest_revision_no += 1
     number = article.latest_revision_no
     revision = Revision(
@@ -37,8 +37,8 @@ def add_revision(session: Session, external_id: str) -> Revision:
 
 
 def test_lock_article_creates_once_and_numbers_revisions(session: Session) -> None:
-    first = storage.lock_article(session, "a", NOW)
-    again = storage.lock_article(session, "a", NOW + timedelta(seconds=1))
+    first, _ = storage.lock_article(session, "a", NOW)
+    again, _ = storage.lock_article(session, "a", NOW + timedelta(seconds=1))
     assert first.id == again.id
     assert [add_revision(session, "a").revision_no for _ in range(3)] == [1, 2, 3]
     article = storage.get_article(session, "a")
@@ -77,7 +77,7 @@ def test_feed_keyset_breaks_timestamp_ties_by_id(session: Session) -> None:
     revision = add_revision(session, "f")
     record = change_record(compare("A b c.", "A b d."))
     ids = []
-    article = storage.lock_article(session, "f", NOW)
+    article, _ = storage.lock_article(session, "f", NOW)
     for k in range(7):
         article.latest_revision_no += 1
         extra = Revision(
@@ -257,3 +257,28 @@ def test_engines_for_redoable_work_commit_without_waiting_for_the_disk(
         assert synchronous_commit(durable) == "on"
     finally:
         durable.dispose()
+
+
+def test_the_article_lock_returns_every_subscription_filter_exactly(session: Session) -> None:
+    """lock_article reads the filters in the same statement, as JSON: lists, text with
+    quotes and a least significance needing all 17 digits come back as stored."""
+    assert storage.lock_article(session, "s", NOW)[1] == []
+    stored = [
+        Subscription(
+            url="https://receiver.example/hook",
+            secret="s",
+            created_at=NOW,
+            article_ids=['say "hi"', "b\\c"],
+            article_prefix="née-",
+            kinds=["section_removed", "paragraph_split"],
+            min_significance=0.1 + 0.2,  # 0.30000000000000004
+        ),
+        Subscription(url="https://receiver.example/all", secret="s", created_at=NOW),
+    ]
+    storage.add(session, *stored)
+    _, filters = storage.lock_article(session, "s", NOW)
+    assert filters == storage.subscription_filters(session)
+    assert filters == [
+        (s.id, s.article_ids, s.article_prefix, s.kinds, s.min_significance) for s in stored
+    ]
+    assert filters[0].min_significance == 0.30000000000000004
