@@ -35,6 +35,12 @@ def _json_depth_within(value: Any, limit: int) -> bool:
     return True
 
 
+def _not_json(constant: str) -> Any:
+    """Python's json reads NaN and Infinity; JSON (RFC 8259) has no such numbers, and
+    PostgreSQL would refuse them where SQLite stored them."""
+    raise InvalidInput(f"{constant} is not a JSON number; send a number, a string or null")
+
+
 def load_json(text: str, *, max_depth: int = 32, what: str = "The body") -> Any:
     """Parse JSON text; syntax errors and nesting past `max_depth` are InvalidInput."""
     too_deep = InvalidInput(
@@ -42,7 +48,7 @@ def load_json(text: str, *, max_depth: int = 32, what: str = "The body") -> Any:
         "flatten it (MAX_JSON_DEPTH)"
     )
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

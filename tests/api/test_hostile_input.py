@@ -59,6 +59,9 @@ BODIES: list[tuple[str, str, bytes, set[int]]] = [
     ("million-short-lines", "text/plain", b"a\n" * 500_000, {422}),
     ("ten-megabytes", "text/plain", b"x " * 5_000_000, {413}),
     ("unknown-field", "application/json", b'{"text": "ok", "titel": "x"}', {422}),
+    # Python reads NaN and Infinity as JSON; SQLite stored them, PostgreSQL refused them.
+    ("nan-in-metadata", "application/json", b'{"text": "ok", "metadata": {"x": NaN}}', {422}),
+    ("infinity", "application/json", b'{"text": "ok", "metadata": {"x": -Infinity}}', {422}),
     ("form-encoded", "application/x-www-form-urlencoded", b"text=hello", {415}),
 ]
 
