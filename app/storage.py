@@ -512,8 +512,9 @@ def lock_article_history(
         return None
     history: list[tuple[Revision, Change | None]] = []
     for row in rows:
+        values = row._mapping
         revision = Revision(
-            article_id=article_pk, **{c.key: row[k + 1] for k, c in enumerate(_HISTORY_REVISION)}
+            article_id=article_pk, **{c.key: values[c.key] for c in _HISTORY_REVISION}
         )
         change = None
         if row.change_id is not None:
@@ -521,7 +522,7 @@ def lock_article_history(
                 article_id=article_pk,
                 revision_id=revision.id,
                 revision_no=revision.revision_no,
-                **{c.key: getattr(row, f"change_{c.key}") for c in _HISTORY_CHANGE},
+                **{c.key: values[f"change_{c.key}"] for c in _HISTORY_CHANGE},
             )
         history.append((revision, change))
     return rows[0].external_id, history
