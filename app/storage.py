@@ -1,5 +1,6 @@
 """All SQL lives here. Functions take a session and never commit."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     null,
     or_,
     select,
@@ -78,12 +80,11 @@ class LockedArticle:
     updated_at: datetime
 
 
-def _lock_statement(dialect: str, rows: Any) -> Any:
-    """The upsert that creates articles on first sight and locks them: its no-op update
-    takes each row lock (as SELECT … FOR UPDATE would) and returns the rows."""
-    table = Base.metadata.tables["article"]
-    statement = _insert_for(dialect, table)
-    statement = statement.values(rows).on_conflict_do_update(
+def _locking(statement: Any, table: Any) -> Any:
+    """An INSERT of articles made the upsert that creates them on first sight and locks
+    them: its no-op update takes each row lock (as SELECT … FOR UPDATE would) and
+    returns the rows."""
+    statement = statement.on_conflict_do_update(
         index_elements=["external_id"], set_={"external_id": statement.excluded.external_id}
     )
     return statement.returning(
@@ -133,17 +134,45 @@ def _filters_json(dialect: str) -> Any:
 # every call, which cost ~0.3 ms an ingest); it also returns every subscription's filter,
 # which ingest needs next: one round trip, not two.
 _LOCK_ONE = {
-    dialect: _lock_statement(
-        dialect,
-        {
-            "external_id": bindparam("lock_external_id"),
-            "latest_revision_no": 0,
-            "created_at": bindparam("now", type_=UTCDateTime()),
-            "updated_at": bindparam("now", type_=UTCDateTime()),
-        },
+    dialect: _locking(
+        _insert_for(dialect, Base.metadata.tables["article"]).values(
+            external_id=bindparam("lock_external_id"),
+            latest_revision_no=0,
+            created_at=bindparam("now", type_=UTCDateTime()),
+            updated_at=bindparam("now", type_=UTCDateTime()),
+        ),
+        Base.metadata.tables["article"],
     ).returning(type_coerce(_filters_json(dialect), JSON()).label("filters"))
     for dialect in ("postgresql", "sqlite")
 }
+
+
+def _lock_many(dialect: str) -> Any:
+    """The upsert locking a batch's articles, their ids given as one array parameter
+    (`external_ids`; on SQLite a JSON array), rows taken in the array's order: a
+    statement compiled once, where a VALUES list of the batch's rows was compiled anew
+    for every batch (0.06 ms a revision of a bulk import)."""
+    if dialect == "postgresql":
+        ids = (
+            func.unnest(bindparam("external_ids", type_=postgresql.ARRAY(Text)))
+            .table_valued("external_id", with_ordinality="position")
+            .render_derived()
+        )
+        order = ids.c.position
+    else:
+        ids = func.json_each(bindparam("external_ids")).table_valued("value", "key")
+        ids = ids.alias("ids")
+        order = ids.c.key
+    now = bindparam("now", type_=UTCDateTime())
+    rows = select(ids.c[0], literal(0), now, now).where(true()).order_by(order)
+    table = Base.metadata.tables["article"]
+    statement = _insert_for(dialect, table).from_select(
+        ["external_id", "latest_revision_no", "created_at", "updated_at"], rows
+    )
+    return _locking(statement, table)
+
+
+_LOCK_MANY = {dialect: _lock_many(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def lock_articles(
@@ -154,12 +183,11 @@ def lock_articles(
     transactions wait on each other). One statement."""
     if not external_ids:
         return {}
-    rows = [
-        {"external_id": e, "latest_revision_no": 0, "created_at": now, "updated_at": now}
-        for e in external_ids
-    ]
+    dialect = session.get_bind().dialect.name
+    ids = list(external_ids) if dialect == "postgresql" else json.dumps(list(external_ids))
+    parameters = {"external_ids": ids, "now": now}
     # Core statements go to the connection: the session's ORM layer would add 0.07 ms.
-    result = session.connection().execute(_lock_statement(session.get_bind().dialect.name, rows))
+    result = session.connection().execute(_LOCK_MANY[dialect], parameters)
     locked = (LockedArticle(*row) for row in result)
     return {article.external_id: article for article in locked}
 
