@@ -130,7 +130,9 @@ def test_rotate_secret(client: TestClient, admin: dict[str, str]) -> None:
     assert body["secret"] != made["secret"]
     read = client.get(f"/v1/subscriptions/{made['id']}", headers=admin).json()
     assert read["previous_secret_valid_until"] == body["previous_secret_valid_until"]
-    assert client.post("/v1/subscriptions/999/rotate-secret", headers=admin).status_code == 404
+    # An id no subscription has (see test_deliveries_listed_retried_and_resumed).
+    unknown = f"/v1/subscriptions/{int(str(made['id'])) + 1}/rotate-secret"
+    assert client.post(unknown, headers=admin).status_code == 404
 
 
 def test_deliveries_listed_retried_and_resumed(
@@ -175,7 +177,10 @@ def test_deliveries_listed_retried_and_resumed(
     resumed = client.post(f"/v1/subscriptions/{made['id']}/resume", headers=admin)
     assert resumed.status_code == 200
     assert resumed.json()["status"] == "active"
-    assert client.get("/v1/subscriptions/5/deliveries", headers=admin).status_code == 404
+    # An id no subscription has (a fixed one would collide with the sequence's on PostgreSQL,
+    # whose sequence keeps counting across the tests' rolled-back transactions).
+    unknown = int(str(other["id"])) + 1
+    assert client.get(f"/v1/subscriptions/{unknown}/deliveries", headers=admin).status_code == 404
     assert client.get(f"{path}?status=lost", headers=admin).status_code == 422
 
     assert client.delete(f"/v1/subscriptions/{made['id']}", headers=admin).status_code == 204
@@ -224,7 +229,8 @@ def test_update_changes_only_what_is_given(client: TestClient, admin: dict[str, 
         refused = client.patch(path, json=bad, headers=admin)
         assert refused.status_code == 422, bad
         assert detail in refused.json()["detail"]
-    assert client.patch("/v1/subscriptions/999", json={}, headers=admin).status_code == 404
+    unknown = f"/v1/subscriptions/{int(str(made['id'])) + 1}"  # no subscription has this id
+    assert client.patch(unknown, json={}, headers=admin).status_code == 404
     # The secret never changed: it is only ever shown by create and rotate.
     assert "secret" not in client.get(path, headers=admin).json()
 
