@@ -133,3 +133,15 @@ def test_original_body_is_kept_as_sent(client: TestClient) -> None:
     assert "sandbox" in original.headers["content-security-policy"]
     parsed = client.get("/v1/articles/o1/revisions/1").json()
     assert parsed["text"] == "Prices rose today."
+
+
+def test_metadata_reads_back_exactly(client: TestClient) -> None:
+    """JSON columns are written by orjson, and by json.dumps for what orjson refuses: an
+    integer past 64 bits, text beyond ASCII and nesting all come back as sent."""
+    metadata = {"id": 2**70, "byline": "Zoë Müller — 東京", "tags": [{"n": -1.5e-7}, None]}
+    posted = client.post(
+        "/v1/articles/meta/revisions", json={"text": "Hello there.", "metadata": metadata}
+    )
+    assert posted.status_code == 201, posted.text
+    read = client.get("/v1/articles/meta/revisions/1").json()
+    assert read["metadata"] == metadata
