@@ -208,15 +208,18 @@ def lock_article(
     return LockedArticle(*article), sorted(listeners)
 
 
-_SAVE_ARTICLE = (
-    update(Base.metadata.tables["article"])
-    .where(Base.metadata.tables["article"].c.id == bindparam("article_pk"))
-    .values(
-        latest_revision_no=bindparam("latest_revision_no"),
-        title=bindparam("title"),
-        url=bindparam("url"),
-        updated_at=bindparam("updated_at"),
+def _update_by_id(table_name: str, id_parameter: str, *columns: str) -> Any:
+    """UPDATE table_name SET each column = :column WHERE id = :id_parameter, built once."""
+    table = Base.metadata.tables[table_name]
+    return (
+        update(table)
+        .where(table.c.id == bindparam(id_parameter))
+        .values({column: bindparam(column) for column in columns})
     )
+
+
+_SAVE_ARTICLE = _update_by_id(
+    "article", "article_pk", "latest_revision_no", "title", "url", "updated_at"
 )
 
 
@@ -556,21 +559,10 @@ def lock_article_history(
     return rows[0].external_id, history
 
 
-_REDERIVED = (
-    update(Base.metadata.tables["change"])
-    .where(Base.metadata.tables["change"].c.id == bindparam("change_pk"))
-    .values(
-        kinds=bindparam("kinds"),
-        significance=bindparam("significance"),
-        record=bindparam("record"),
-        engine_version=bindparam("engine_version"),
-    )
+_REDERIVED = _update_by_id(
+    "change", "change_pk", "kinds", "significance", "record", "engine_version"
 )
-_PROVENANCE = (
-    update(Base.metadata.tables["revision"])
-    .where(Base.metadata.tables["revision"].c.id == bindparam("revision_pk"))
-    .values(provenance=bindparam("provenance"))
-)
+_PROVENANCE = _update_by_id("revision", "revision_pk", "provenance")
 
 
 def save_rebuilt(
