@@ -282,3 +282,14 @@ def test_the_article_lock_returns_every_subscription_filter_exactly(session: Ses
         (s.id, s.article_ids, s.article_prefix, s.kinds, s.min_significance) for s in stored
     ]
     assert filters[0].min_significance == 0.30000000000000004
+
+
+def test_locking_a_batch_creates_each_article_under_its_exact_id(session: Session) -> None:
+    """The batch's ids travel as one array (JSON on SQLite): ids that look like numbers or
+    null, and text beyond the BMP, come back as the very ids given."""
+    ids = ["123", "1e3", "null", "a😀b", 'say "x"']
+    first = storage.lock_articles(session, sorted(ids), NOW)
+    assert sorted(first) == sorted(ids)
+    assert all(a.latest_revision_no == 0 for a in first.values())
+    again = storage.lock_articles(session, sorted(ids), NOW)
+    assert {e: a.id for e, a in again.items()} == {e: a.id for e, a in first.items()}
