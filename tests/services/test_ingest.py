@@ -1,12 +1,16 @@
 """The ingest use case: numbering, dedupe, change records, provenance, idempotency."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from app import storage
+from app.db import Sessions
 from app.errors import InvalidInput
 from app.models import Receipt
 from app.services import receipts
@@ -90,3 +94,62 @@ def test_refused_input_raises_before_anything_is_written(session: Session) -> No
             limits=ContentLimits(max_metadata_bytes=50),
         )
     assert storage.get_article(session, "e") is None  # not even the article row
+
+
+def test_a_publish_waiting_on_the_article_diffs_against_the_one_it_waited_for(
+    sessions: Sessions,
+) -> None:
+    """Two publishes of one article at once: the second waits for the first's lock, and
+    once the first commits it is numbered after it and diffed against it (not against
+    the revision that was latest when it started waiting)."""
+    c = "Officials said repairs would take a week."
+    with sessions.write() as session:
+        ingest(session, article_id="race", new=text(A), now=NOW, limits=LIMITS)
+        session.commit()
+    first = sessions.write()
+    ingest(first, article_id="race", new=text(f"{A}\n\n{B}"), now=NOW, limits=LIMITS)
+
+    def second() -> tuple[int, int | None, list[list[int]], tuple[str, ...]]:
+        with sessions.write() as session:
+            done = ingest(
+                session, article_id="race", new=text(f"{A}\n\n{B}\n\n{c}"), now=NOW, limits=LIMITS
+            )
+            session.commit()
+            assert done.change is not None
+            kinds = done.change.record.kinds
+            return (
+                done.revision.revision_no,
+                done.change.from_revision_no,
+                done.revision.provenance,
+                kinds,
+            )
+
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(second)
+        _wait_until_blocked(first)
+        assert not waiting.done()
+        first.commit()
+        first.close()
+        number, since, provenance, kinds = waiting.result(timeout=30)
+    assert (number, since) == (3, 2)
+    assert provenance == [[1, 1], [2, 2], [3, 3]]  # B came with revision 2, not now
+    assert kinds == ("paragraph_added",)  # one paragraph added to revision 2, not two to 1
+
+
+def _wait_until_blocked(holder: Session) -> None:
+    """Until another transaction waits for a lock `holder` holds (PostgreSQL), or for a
+    moment (SQLite, whose writers queue on a lock of the process)."""
+    if holder.get_bind().dialect.name != "postgresql":
+        time.sleep(0.5)
+        return
+    deadline = time.monotonic() + 10
+    url = holder.connection().engine.url
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as probe:
+        while time.monotonic() < deadline:
+            waiting = probe.scalar(
+                text_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            )
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second publish never waited for the article's lock")
