@@ -201,11 +201,14 @@ def lock_article(
     statement = _LOCK_ONE[session.get_bind().dialect.name]
     parameters = {"lock_external_id": external_id, "now": now}
     *article, filters = session.connection().execute(statement, parameters).one()
-    listeners = [
+    return LockedArticle(*article), _listeners(filters)
+
+
+def _listeners(filters: Sequence[Sequence[Any]] | None) -> list[SubscriptionFilter]:
+    return sorted(
         SubscriptionFilter(ident, ids, prefix, kinds, None if least is None else float(least))
         for ident, ids, prefix, kinds, least in filters or ()
-    ]
-    return LockedArticle(*article), sorted(listeners)
+    )
 
 
 def _update_by_id(table_name: str, id_parameter: str, *columns: str) -> Any:
@@ -401,13 +404,86 @@ def head_and_namesakes(
     and the numbers of the revisions before it whose text has this hash (newest last).
     Plain rows, not ORM entities: a third less time."""
     parameters = {"article_id": article_id, "latest_no": latest_no, "sha256": sha256}
-    rows = session.connection().execute(_HEAD_AND_NAMESAKES, parameters).all()
-    found = next((r for r in rows if r.revision_no == latest_no), None)
-    head = Revision(article_id=article_id, **found._asdict()) if found is not None else None
+    rows = session.connection().execute(_HEAD_AND_NAMESAKES, parameters)
+    return _head_of([row._asdict() for row in rows], article_id, latest_no, sha256)
+
+
+def _head_of(
+    rows: Sequence[dict[str, Any]], article_id: int, latest_no: int, sha256: str
+) -> tuple[Revision | None, list[int]]:
+    """head_and_namesakes' answer from its rows (_HEAD_COLUMNS by name, by number)."""
+    found = next((r for r in rows if r["revision_no"] == latest_no), None)
+    head = Revision(article_id=article_id, **found) if found is not None else None
     namesakes = [
-        r.revision_no for r in rows if r.content_sha256 == sha256 and r.revision_no < latest_no
+        r["revision_no"]
+        for r in rows
+        if r["content_sha256"] == sha256 and r["revision_no"] < latest_no
     ]
     return head, namesakes
+
+
+class ForIngest(NamedTuple):
+    """What ingest needs before it diffs: the article locked, the subscriptions' filters,
+    the latest revision (as head_and_namesakes reads it) and the earlier ones with the
+    new text's hash."""
+
+    article: LockedArticle
+    listeners: list[SubscriptionFilter]
+    head: Revision | None
+    namesakes: list[int]
+
+
+def _lock_with_head() -> Any:
+    """PostgreSQL: _LOCK_ONE with the rows of head_and_namesakes joined to it (by the
+    locked row's latest number), one round trip for both."""
+    locked = _LOCK_ONE["postgresql"].cte("locked")
+    revision = Base.metadata.tables["revision"]
+    head = [revision.c[c.key].label(f"head_{c.key}") for c in _HEAD_COLUMNS]
+    joined = locked.outerjoin(
+        revision,
+        and_(
+            revision.c.article_id == locked.c.id,
+            or_(
+                revision.c.revision_no == locked.c.latest_revision_no,
+                revision.c.content_sha256 == bindparam("sha256"),
+            ),
+        ),
+    )
+    return select(locked, *head).select_from(joined).order_by(revision.c.revision_no)
+
+
+_LOCK_WITH_HEAD = _lock_with_head()
+
+
+def lock_for_ingest(session: Session, external_id: str, now: datetime, sha256: str) -> ForIngest:
+    """lock_article and head_and_namesakes: one statement on PostgreSQL, two on SQLite.
+
+    On PostgreSQL the join reads the statement's snapshot, taken before the lock was
+    granted: if another publish of this article committed while this one waited, the
+    locked row already counts its revision but the snapshot does not hold it. Then
+    the head is read again, by a statement that sees it."""
+    if session.get_bind().dialect.name != "postgresql":
+        article, listeners = lock_article(session, external_id, now)
+        head, namesakes = (
+            head_and_namesakes(session, article.id, article.latest_revision_no, sha256)
+            if article.latest_revision_no
+            else (None, [])
+        )
+        return ForIngest(article, listeners, head, namesakes)
+    parameters = {"lock_external_id": external_id, "now": now, "sha256": sha256}
+    rows = session.connection().execute(_LOCK_WITH_HEAD, parameters).all()
+    *columns, filters = rows[0][: len(rows[0]) - len(_HEAD_COLUMNS)]
+    article = LockedArticle(*columns)
+    found = [
+        {c.key: row._mapping[f"head_{c.key}"] for c in _HEAD_COLUMNS}
+        for row in rows
+        if row._mapping["head_id"] is not None
+    ]
+    latest = article.latest_revision_no
+    head, namesakes = _head_of(found, article.id, latest, sha256)
+    if latest and head is None:  # committed by the publish this one waited for
+        head, namesakes = head_and_namesakes(session, article.id, latest, sha256)
+    return ForIngest(article, _listeners(filters), head, namesakes)
 
 
 def latest_revisions(session: Session, article_pks: Sequence[int]) -> dict[int, Revision]:

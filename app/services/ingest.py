@@ -224,11 +224,8 @@ def ingest_revision(
     """
     check_revision(new, limits)
     doc = parse_revision(new, limits)
-    article, listeners = storage.lock_article(session, article_id, now)
-    latest, namesakes = (
-        storage.head_and_namesakes(session, article.id, article.latest_revision_no, doc.sha256)
-        if article.latest_revision_no
-        else (None, [])
+    article, listeners, latest, namesakes = storage.lock_for_ingest(
+        session, article_id, now, doc.sha256
     )
     head = Head.of(latest) if latest is not None else None
     if latest is not None and repeats(head, doc, new):
