@@ -143,13 +143,16 @@ def _wait_until_blocked(holder: Session) -> None:
         time.sleep(0.5)
         return
     deadline = time.monotonic() + 10
-    url = holder.connection().engine.url
-    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as probe:
-        while time.monotonic() < deadline:
-            waiting = probe.scalar(
-                text_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-            )
-            if waiting:
-                return
-            time.sleep(0.02)
+    probe = create_engine(holder.connection().engine.url, isolation_level="AUTOCOMMIT")
+    try:
+        with probe.connect() as conn:
+            while time.monotonic() < deadline:
+                waiting = conn.scalar(
+                    text_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                )
+                if waiting:
+                    return
+                time.sleep(0.02)
+    finally:
+        probe.dispose()
     raise AssertionError("the second publish never waited for the article's lock")
