@@ -384,15 +384,20 @@ _HEAD_COLUMNS = (
     Revision.received_at,
     Revision.revert_of,
 )
+
+
+def _head_or_namesake(article_id: Any, latest_no: Any) -> Any:
+    """The revisions head_and_namesakes reads: the article's revision `latest_no`, and
+    those whose text has the hash bound as `sha256`."""
+    return and_(
+        Revision.article_id == article_id,
+        or_(Revision.revision_no == latest_no, Revision.content_sha256 == bindparam("sha256")),
+    )
+
+
 _HEAD_AND_NAMESAKES = (
     select(*_HEAD_COLUMNS)
-    .where(
-        Revision.article_id == bindparam("article_id"),
-        or_(
-            Revision.revision_no == bindparam("latest_no"),
-            Revision.content_sha256 == bindparam("sha256"),
-        ),
-    )
+    .where(_head_or_namesake(bindparam("article_id"), bindparam("latest_no")))
     .order_by(Revision.revision_no)
 )
 
@@ -437,19 +442,9 @@ def _lock_with_head() -> Any:
     """PostgreSQL: _LOCK_ONE with the rows of head_and_namesakes joined to it (by the
     locked row's latest number), one round trip for both."""
     locked = _LOCK_ONE["postgresql"].cte("locked")
-    revision = Base.metadata.tables["revision"]
-    head = [revision.c[c.key].label(f"head_{c.key}") for c in _HEAD_COLUMNS]
-    joined = locked.outerjoin(
-        revision,
-        and_(
-            revision.c.article_id == locked.c.id,
-            or_(
-                revision.c.revision_no == locked.c.latest_revision_no,
-                revision.c.content_sha256 == bindparam("sha256"),
-            ),
-        ),
-    )
-    return select(locked, *head).select_from(joined).order_by(revision.c.revision_no)
+    head = [c.label(f"head_{c.key}") for c in _HEAD_COLUMNS]
+    joined = locked.outerjoin(Revision, _head_or_namesake(locked.c.id, locked.c.latest_revision_no))
+    return select(locked, *head).select_from(joined).order_by(Revision.revision_no)
 
 
 _LOCK_WITH_HEAD = _lock_with_head()
