@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # operationId = the route function's name: get_diff, create_revision, …
         generate_unique_id_function=lambda route: route.name,
     )
-    engine = create_db_engine(settings.DATABASE_URL)
+    engine = create_db_engine(settings.DATABASE_URL, pool_size=settings.DATABASE_POOL_SIZE)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = create_sessions(engine)

@@ -5,7 +5,7 @@ import threading
 import time
 from collections.abc import Callable
 
-import httpx
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
