@@ -87,14 +87,19 @@ def _locking(statement: Any, table: Any) -> Any:
     statement = statement.on_conflict_do_update(
         index_elements=["external_id"], set_={"external_id": statement.excluded.external_id}
     )
-    return statement.returning(
+    return statement.returning(*_locked_columns(table))
+
+
+def _locked_columns(table: Any) -> list[Any]:
+    """An article's columns as LockedArticle holds them."""
+    return [
         table.c.id,
         table.c.external_id,
         table.c.latest_revision_no,
         table.c.title,
         table.c.url,
         table.c.updated_at,
-    )
+    ]
 
 
 class SubscriptionFilter(NamedTuple):
@@ -130,6 +135,10 @@ def _filters_json(dialect: str) -> Any:
     return select(rows).scalar_subquery()
 
 
+def _filters(dialect: str) -> Any:
+    return type_coerce(_filters_json(dialect), JSON()).label("filters")
+
+
 # Single ingest's lock, built once per dialect (a multi-row VALUES is compiled anew on
 # every call, which cost ~0.3 ms an ingest); it also returns every subscription's filter,
 # which ingest needs next: one round trip, not two.
@@ -142,7 +151,7 @@ _LOCK_ONE = {
             updated_at=bindparam("now", type_=UTCDateTime()),
         ),
         Base.metadata.tables["article"],
-    ).returning(type_coerce(_filters_json(dialect), JSON()).label("filters"))
+    ).returning(_filters(dialect))
     for dialect in ("postgresql", "sqlite")
 }
 
@@ -438,35 +447,44 @@ class ForIngest(NamedTuple):
     namesakes: list[int]
 
 
-def _lock_with_head() -> Any:
-    """PostgreSQL: _LOCK_ONE with the rows of head_and_namesakes joined to it (by the
-    locked row's latest number), one round trip for both."""
-    locked = _LOCK_ONE["postgresql"].cte("locked")
+def _lock_with_head(dialect: str) -> Any:
+    """_LOCK_ONE's row with the rows of head_and_namesakes joined to it (by its latest
+    number): one statement for both.
+
+    On SQLite a write transaction holds the database's write lock from its BEGIN
+    IMMEDIATE, so the article row is only read (lock_for_ingest creates it when there
+    is none yet), and the upsert is spared on every later revision."""
+    if dialect == "postgresql":
+        locked = _LOCK_ONE["postgresql"].cte("locked")
+    else:
+        article = Base.metadata.tables["article"]
+        locked = (
+            select(*_locked_columns(article), _filters(dialect))
+            .where(article.c.external_id == bindparam("lock_external_id"))
+            .subquery("locked")
+        )
     head = [c.label(f"head_{c.key}") for c in _HEAD_COLUMNS]
     joined = locked.outerjoin(Revision, _head_or_namesake(locked.c.id, locked.c.latest_revision_no))
     return select(locked, *head).select_from(joined).order_by(Revision.revision_no)
 
 
-_LOCK_WITH_HEAD = _lock_with_head()
+_LOCK_WITH_HEAD = {dialect: _lock_with_head(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def lock_for_ingest(session: Session, external_id: str, now: datetime, sha256: str) -> ForIngest:
-    """lock_article and head_and_namesakes: one statement on PostgreSQL, two on SQLite.
+    """lock_article and head_and_namesakes in one statement (two for an article's first
+    revision on SQLite).
 
     On PostgreSQL the join reads the statement's snapshot, taken before the lock was
     granted: if another publish of this article committed while this one waited, the
     locked row already counts its revision but the snapshot does not hold it. Then
     the head is read again, by a statement that sees it."""
-    if session.get_bind().dialect.name != "postgresql":
-        article, listeners = lock_article(session, external_id, now)
-        head, namesakes = (
-            head_and_namesakes(session, article.id, article.latest_revision_no, sha256)
-            if article.latest_revision_no
-            else (None, [])
-        )
-        return ForIngest(article, listeners, head, namesakes)
+    dialect = session.get_bind().dialect.name
     parameters = {"lock_external_id": external_id, "now": now, "sha256": sha256}
-    rows = session.connection().execute(_LOCK_WITH_HEAD, parameters).all()
+    rows = session.connection().execute(_LOCK_WITH_HEAD[dialect], parameters).all()
+    if not rows:  # SQLite, first sight of the article
+        article, listeners = lock_article(session, external_id, now)
+        return ForIngest(article, listeners, None, [])
     *columns, filters = rows[0][: len(rows[0]) - len(_HEAD_COLUMNS)]
     article = LockedArticle(*columns)
     found = [
