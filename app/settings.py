@@ -40,9 +40,6 @@ class Settings(BaseSettings):
     RECEIPT_RETENTION_HOURS: int = Field(default=72, gt=0)
     HOUSEKEEPING_INTERVAL_SECONDS: int = Field(default=3600, gt=0)
     WEB_CONCURRENCY: int = Field(default=1, gt=0)
-    # Revisions one process ingests at once; the others wait their turn (unset: 1 on
-    # SQLite, whose writes take turns anyway; 4 on PostgreSQL). See ingest_concurrency.
-    INGEST_CONCURRENCY: int | None = Field(default=None, ge=1, le=64)
     AUTH_REQUIRED_FOR_WRITES: bool = False
     AUTH_REQUIRED_FOR_READS: bool = False
     RATE_LIMIT: str = "600/minute"
@@ -121,15 +118,6 @@ class Settings(BaseSettings):
     @property
     def webhook_secrets(self) -> list[str]:
         return _split(self.WEBHOOK_SECRETS)
-
-    @property
-    def ingest_concurrency(self) -> int:
-        """Ingest is CPU work under one GIL: past a few at once, threads only contend (8
-        concurrent publishes went 15–20 % faster with their turns bounded), and each
-        one in flight holds a database connection."""
-        if self.INGEST_CONCURRENCY is not None:
-            return self.INGEST_CONCURRENCY
-        return 1 if self.DATABASE_URL.startswith("sqlite") else 4
 
     @property
     def cors_origins(self) -> list[str]:

@@ -19,7 +19,6 @@ from app.api.deps import (
     SettingsDep,
     TimeCursor,
     WriteSessionDep,
-    in_turn,
     problems,
 )
 from app.api.schemas_openapi import REVISION_BODY
@@ -55,7 +54,7 @@ router = APIRouter(prefix="/v1/articles", tags=["articles"])
     },
     dependencies=[WriteAccess],
 )
-async def create_revision(
+def create_revision(
     article_id: ArticleId,
     request: Request,
     body: BodyDep,
@@ -69,28 +68,24 @@ async def create_revision(
     raw, with Content-Type text/plain, text/html or text/markdown (charset UTF-8
     unless said otherwise)."""
     content_type = request.headers.get("content-type") or ""
-
-    def store() -> JSONResponse:
-        new = parse_revision_body(content_type, body, max_json_depth=settings.MAX_JSON_DEPTH)
-        claim = (
-            receipts.for_idempotency_key(article_id, idempotency_key, content_type, body)
-            if idempotency_key is not None
-            else None
-        )
-        outcome = ingest(
-            session,
-            article_id=article_id,
-            new=new,
-            now=datetime.now(UTC),
-            limits=ContentLimits.from_settings(settings),
-            claim=claim,
-        )
-        session.commit()
-        if outcome.created and not outcome.replayed:
-            REVISIONS.labels("api").inc()
-        return views.ingest_response(outcome)
-
-    return await in_turn(request, store)
+    new = parse_revision_body(content_type, body, max_json_depth=settings.MAX_JSON_DEPTH)
+    claim = (
+        receipts.for_idempotency_key(article_id, idempotency_key, content_type, body)
+        if idempotency_key is not None
+        else None
+    )
+    outcome = ingest(
+        session,
+        article_id=article_id,
+        new=new,
+        now=datetime.now(UTC),
+        limits=ContentLimits.from_settings(settings),
+        claim=claim,
+    )
+    session.commit()
+    if outcome.created and not outcome.replayed:
+        REVISIONS.labels("api").inc()
+    return views.ingest_response(outcome)
 
 
 @router.get(

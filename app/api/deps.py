@@ -1,10 +1,9 @@
 """Dependencies and route parameters shared by the routers."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import Depends, Path, Query, Request
 from pydantic import BeforeValidator, Field, StringConstraints
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,15 +42,6 @@ async def get_write_session(request: Request) -> AsyncIterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessions.write
     with factory() as session:
         yield session
-
-
-T = TypeVar("T")
-
-
-async def in_turn(request: Request, work: Callable[[], T]) -> T:
-    """Run an ingest (`work`) in a worker thread once one of the process's
-    INGEST_CONCURRENCY turns is free; requests wait for theirs in arrival order."""
-    return await anyio.to_thread.run_sync(work, limiter=request.app.state.ingest_turns)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

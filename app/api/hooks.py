@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from app.api import views
 from app.api.access import HookAccess
 from app.api.body import load_json
-from app.api.deps import BodyDep, SettingsDep, WriteSessionDep, in_turn, problems
+from app.api.deps import BodyDep, SettingsDep, WriteSessionDep, problems
 from app.api.schemas_openapi import PUBLISH_BODY
 from app.observability import REVISIONS
 from app.schemas import IngestResult, PublishPayload
@@ -29,33 +29,29 @@ router = APIRouter(tags=["hooks"])
     responses=problems(401, 413, 422, 503, 429),
     dependencies=[HookAccess],
 )
-async def publish(
+def publish(
     request: Request, body: BodyDep, session: WriteSessionDep, settings: SettingsDep
 ) -> JSONResponse:
     """Signed publish event from the CMS; a repeated webhook-id is acknowledged, not re-stored."""
+    now = datetime.now(UTC)
     headers = header_subset(request.headers)
-
-    def store() -> JSONResponse:
-        now = datetime.now(UTC)
-        verify_publish(
-            body,
-            headers,
-            secrets=settings.webhook_secrets,
-            tolerance=timedelta(seconds=settings.WEBHOOK_TOLERANCE_SECONDS),
-            now=now,
-        )
-        payload = validate(PublishPayload, load_json(body, max_depth=settings.MAX_JSON_DEPTH))
-        outcome = ingest(
-            session,
-            article_id=payload.article_id,
-            new=to_new_revision(payload),
-            now=now,
-            limits=ContentLimits.from_settings(settings),
-            claim=receipts.for_webhook(headers["webhook-id"], body),
-        )
-        session.commit()
-        if outcome.created and not outcome.replayed:
-            REVISIONS.labels("hook").inc()
-        return views.ingest_response(outcome)
-
-    return await in_turn(request, store)
+    verify_publish(
+        body,
+        headers,
+        secrets=settings.webhook_secrets,
+        tolerance=timedelta(seconds=settings.WEBHOOK_TOLERANCE_SECONDS),
+        now=now,
+    )
+    payload = validate(PublishPayload, load_json(body, max_depth=settings.MAX_JSON_DEPTH))
+    outcome = ingest(
+        session,
+        article_id=payload.article_id,
+        new=to_new_revision(payload),
+        now=now,
+        limits=ContentLimits.from_settings(settings),
+        claim=receipts.for_webhook(headers["webhook-id"], body),
+    )
+    session.commit()
+    if outcome.created and not outcome.replayed:
+        REVISIONS.labels("hook").inc()
+    return views.ingest_response(outcome)
