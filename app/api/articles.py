@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from app.api import views
 from app.api.access import ReadAccess, WriteAccess
@@ -61,7 +60,7 @@ def create_revision(
     session: WriteSessionDep,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> JSONResponse:
+) -> Response:
     """Store a published revision; retries with an Idempotency-Key never duplicate.
 
     The body is JSON with one of text, html or markdown; or the article itself,

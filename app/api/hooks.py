@@ -2,8 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 
 from app.api import views
 from app.api.access import HookAccess
@@ -31,7 +30,7 @@ router = APIRouter(tags=["hooks"])
 )
 def publish(
     request: Request, body: BodyDep, session: WriteSessionDep, settings: SettingsDep
-) -> JSONResponse:
+) -> Response:
     """Signed publish event from the CMS; a repeated webhook-id is acknowledged, not re-stored."""
     now = datetime.now(UTC)
     headers = header_subset(request.headers)

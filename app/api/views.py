@@ -4,7 +4,6 @@ from typing import Any
 
 import orjson
 from fastapi import Response
-from fastapi.responses import JSONResponse
 from pydantic_core import to_json
 
 from app.models import Article, Change, Delivery, Subscription
@@ -71,14 +70,16 @@ def ingest_result(outcome: IngestOutcome) -> IngestResult:
     )
 
 
-def ingest_response(outcome: IngestOutcome) -> JSONResponse:
+def ingest_response(outcome: IngestOutcome) -> Response:
     """201 (stored) or 200 (repeat of the latest), with the revision's Location; a
     replayed answer to a retried request says so in X-Duplicate-Delivery."""
     headers = {"Location": revision_location(outcome.article_id, outcome.revision.revision_no)}
     if outcome.replayed:
         headers["X-Duplicate-Delivery"] = "true"
-    body = ingest_result(outcome).model_dump(mode="json")
-    return JSONResponse(body, status_code=outcome.status, headers=headers)
+    body = ingest_result(outcome).model_dump_json()
+    return Response(
+        body, status_code=outcome.status, headers=headers, media_type="application/json"
+    )
 
 
 def article_read(article: Article) -> ArticleRead:
