@@ -395,6 +395,9 @@ _HEAD_COLUMNS = (
 )
 
 
+_HEAD_KEYS = [c.key for c in _HEAD_COLUMNS]
+
+
 def _head_or_namesake(article_id: Any, latest_no: Any) -> Any:
     """The revisions head_and_namesakes reads: the article's revision `latest_no`, and
     those whose text has the hash bound as `sha256`."""
@@ -485,12 +488,11 @@ def lock_for_ingest(session: Session, external_id: str, now: datetime, sha256: s
     if not rows:  # SQLite, first sight of the article
         article, listeners = lock_article(session, external_id, now)
         return ForIngest(article, listeners, None, [])
-    *columns, filters = rows[0][: len(rows[0]) - len(_HEAD_COLUMNS)]
+    split = len(rows[0]) - len(_HEAD_COLUMNS)  # the article's columns, then the head's
+    *columns, filters = rows[0][:split]
     article = LockedArticle(*columns)
     found = [
-        {c.key: row._mapping[f"head_{c.key}"] for c in _HEAD_COLUMNS}
-        for row in rows
-        if row._mapping["head_id"] is not None
+        dict(zip(_HEAD_KEYS, row[split:], strict=True)) for row in rows if row[split] is not None
     ]
     latest = article.latest_revision_no
     head, namesakes = _head_of(found, article.id, latest, sha256)
