@@ -136,6 +136,7 @@ def _filters_json(dialect: str) -> Any:
 
 
 def _filters(dialect: str) -> Any:
+    """_filters_json as the column `filters`, read back as JSON."""
     return type_coerce(_filters_json(dialect), JSON()).label("filters")
 
 
