@@ -1,7 +1,9 @@
 """End to end through the real server: the Dockerfile's entry command, many workers."""
 
+import contextlib
 import json
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,20 @@ def test_entry_command_migrates_and_serves(server: str) -> None:
     ready = httpx.get(f"{server}/readyz").json()
     assert ready["status"] == "ok"
     assert ready["migration"]
+
+
+def test_a_megabyte_of_request_headers_is_refused(server: str) -> None:
+    """Headers are bounded before the app sees them: uvicorn's h11 parser refuses a
+    request whose head passes 16 KB while it is still arriving. (Its httptools parser,
+    which uvicorn picks whenever httptools is installed, buffers any size: it answered
+    200 to 20 MB of one header.)"""
+    host, port = server.removeprefix("http://").split(":")
+    head = b"GET /healthz HTTP/1.1\r\nHost: a\r\nX-Padding: " + b"a" * 1_000_000 + b"\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.sendall(head)  # may be refused before all of it is sent
+        status = connection.recv(100).split(b"\r\n")[0]
+    assert status == b"HTTP/1.1 400 Bad Request"
 
 
 def test_concurrent_publishes_get_gapless_numbers(server: str) -> None:
