@@ -394,8 +394,6 @@ _HEAD_COLUMNS = (
     Revision.received_at,
     Revision.revert_of,
 )
-
-
 _HEAD_KEYS = [c.key for c in _HEAD_COLUMNS]
 
 
@@ -687,16 +685,21 @@ def save_rebuilt(
     if kinds_moved:
         ids = [c.id for c in kinds_moved]
         connection.execute(delete(ChangeKind).where(ChangeKind.change_id.in_(ids)))
-        kinds = [
-            {"change_id": c.id, "kind": kind, "received_at": c.received_at}
-            for c in kinds_moved
-            for kind in c.kinds
-        ]
+        kinds = _kind_rows(kinds_moved)
         if kinds:
             connection.execute(insert(Base.metadata.tables["change_kind"]), kinds)
     if provenance_moved:
         rows = [{"revision_pk": r.id, "provenance": r.provenance} for r in provenance_moved]
         connection.execute(_PROVENANCE, rows)
+
+
+def _kind_rows(changes: Sequence[Change]) -> list[dict[str, Any]]:
+    """The change_kind rows of change records that have their ids: one per kind."""
+    return [
+        {"change_id": c.id, "kind": kind, "received_at": c.received_at}
+        for c in changes
+        for kind in c.kinds
+    ]
 
 
 def add(session: Session, *rows: Base) -> None:
@@ -793,11 +796,7 @@ def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None
     if not changes:
         return
     add(session, "change", changes)
-    kinds = [
-        {"change_id": c.id, "kind": kind, "received_at": c.received_at}
-        for c in changes
-        for kind in c.kinds
-    ]
+    kinds = _kind_rows(changes)
     if kinds and copy:
         _copy(session, "change_kind", kinds)
     elif kinds:
@@ -997,7 +996,7 @@ _SUBSCRIPTION_FILTERS = select(
 def subscription_filters(session: Session) -> list[SubscriptionFilter]:
     """Every subscription's filter (paused ones too: their events wait for them), by id;
     read once by each import batch and each rebuilt article (single ingest has them
-    from lock_article)."""
+    from lock_for_ingest)."""
     return [SubscriptionFilter(*row) for row in session.connection().execute(_SUBSCRIPTION_FILTERS)]
 
 
