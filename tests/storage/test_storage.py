@@ -1,10 +1,12 @@
 """SQL in app/storage.py, on SQLite and PostgreSQL: locking, keysets, receipts, typed columns."""
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -174,6 +176,44 @@ def test_concurrent_writers_of_one_process_queue_and_all_succeed(own_database_ur
             article = storage.get_article(session, "many")
             assert article is not None
             assert article.latest_revision_no == 80
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_sqlite_writer_lets_the_next_in_only_once_committed(own_database_url: str) -> None:
+    """The process's writer lock passes to the next writer after SQLite's COMMIT, not
+    before: its BEGIN IMMEDIATE never meets a commit in progress (where SQLite's busy
+    handler would make it sleep, 1 ms at least; here, with no busy timeout, fail)."""
+    engine: Engine = create_db_engine(own_database_url)
+    sessions = create_sessions(engine)
+    ends = {"first": 0.0, "next": 0.0}
+
+    def finish_slowly(_connection: object) -> None:  # after the engine's own listener
+        time.sleep(0.3)
+        ends["first"] = ends["first"] or time.monotonic()
+
+    started = threading.Event()
+
+    def next_writer() -> None:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+            conn.commit()
+            started.set()
+            with conn.execution_options(**{db.WRITE_OPTION: True}).begin():
+                ends["next"] = time.monotonic()  # began once the lock was passed on
+
+    try:
+        with sessions.write() as session:
+            add_revision(session, "first")
+            with ThreadPoolExecutor(1) as pool:
+                waiting = pool.submit(next_writer)
+                started.wait(5)
+                event.listen(engine, "commit", finish_slowly)
+                time.sleep(0.1)  # the next writer now queues on the lock
+                session.commit()
+                waiting.result(10)  # "database is locked" if it began before the COMMIT
+        assert ends["next"] < ends["first"]  # it did not wait for the whole commit event
     finally:
         engine.dispose()
 
