@@ -2,10 +2,11 @@
 
 import re
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -56,7 +57,17 @@ def _rfc3339(value: object) -> object:
     )
 
 
-Rfc3339Datetime = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+def _in_utc_range(value: datetime) -> datetime:
+    """A time that stays a date in UTC: its offset may not carry it past year 9999 or
+    before year 1 (stored and compared in UTC, it would be an overflow, not a time)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
+    return value
+
+
+Rfc3339Datetime = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_utc_range)]
 BODY_FIELDS = ("text", "html", "markdown")
 
 

@@ -3,6 +3,7 @@ within a nesting limit and validated against the schemas, with problems that say
 what to fix."""
 
 import json
+import math
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -41,6 +42,19 @@ def _not_json(constant: str) -> Any:
     raise InvalidInput(f"{constant} is not a JSON number; send a number, a string or null")
 
 
+def _finite(number: str) -> float:
+    """A JSON number with a fraction or exponent, as a float; one past the float range
+    (1e400) would be infinity, stored as null: refused instead of silently lost."""
+    value = float(number)
+    if not math.isfinite(value):
+        shown = number if len(number) <= 40 else number[:37] + "..."
+        raise InvalidInput(
+            f"The number {shown} is past the range of a JSON number here (±1.8e308); "
+            "send it as a string"
+        )
+    return value
+
+
 def load_json(text: str, *, max_depth: int = 32, what: str = "The body") -> Any:
     """Parse JSON text; syntax errors and nesting past `max_depth` are InvalidInput."""
     too_deep = InvalidInput(
@@ -48,7 +62,7 @@ def load_json(text: str, *, max_depth: int = 32, what: str = "The body") -> Any:
         "flatten it (MAX_JSON_DEPTH)"
     )
     try:
-        value = json.loads(text, parse_constant=_not_json)
+        value = json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

@@ -62,6 +62,21 @@ BODIES: list[tuple[str, str, bytes, set[int]]] = [
     # Python reads NaN and Infinity as JSON; SQLite stored them, PostgreSQL refused them.
     ("nan-in-metadata", "application/json", b'{"text": "ok", "metadata": {"x": NaN}}', {422}),
     ("infinity", "application/json", b'{"text": "ok", "metadata": {"x": -Infinity}}', {422}),
+    # Past the float range: read as infinity, it was stored as null, the number lost.
+    ("number-past-float", "application/json", b'{"text": "ok", "metadata": {"x": 1e400}}', {422}),
+    # Dates a zone offset pushes past the range of a date (years 1 to 9999) in UTC.
+    (
+        "published-after-9999",
+        "application/json",
+        b'{"text": "ok", "published_at": "9999-12-31T23:59:59-14:00"}',
+        {422},
+    ),
+    (
+        "published-before-1",
+        "application/json",
+        b'{"text": "ok", "published_at": "0001-01-01T00:00:00+14:00"}',
+        {422},
+    ),
     ("form-encoded", "application/x-www-form-urlencoded", b"text=hello", {415}),
 ]
 
@@ -133,6 +148,8 @@ def article_h(server: str) -> str:
         ("/v1/articles/h/revisions/%C2%B2", {422}),
         ("/v1/articles/h/revisions/%D9%A3", {422}),
         ("/v1/articles/h/revisions/0", {422}),
+        ("/v1/changes?since=9999-12-31T23:59:59-14:00", {422}),
+        ("/v1/changes?until=0001-01-01T00:00:00%2B14:00", {422}),
         ("/v1/changes?cursor=9999999999999999-999999999999999999", {200}),
         ("/v1/changes?cursor=99999999999999999999-1", {422}),
         ("/v1/articles?cursor=1-999999999999999999", {200}),
