@@ -52,6 +52,26 @@ def test_import_streams_lines_and_reports_each_failure(client: TestClient) -> No
     assert client.get("/v1/articles/other").json()["latest_revision"] == 1
 
 
+def test_lines_the_database_could_not_store_fail_alone(client: TestClient) -> None:
+    """A time past year 9999 in UTC and a number past the float range: before, the first
+    failed the database statement (503, the rest of the upload unread) and the second
+    was stored as null."""
+    body = (
+        lines({"article_id": "edge", "text": A})
+        + b'{"article_id": "edge", "text": "x", "published_at": "9999-12-31T23:59:59-14:00"}\n'
+        + b'{"article_id": "edge", "text": "y", "metadata": {"n": 1e400}}\n'
+        + lines({"article_id": "edge", "text": f"{A}\n\n{B}"})
+    )
+    answer = client.post("/v1/import", content=body, headers=NDJSON)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["created"], result["failed"]) == (2, 2)
+    assert [f["line"] for f in result["failures"]] == [2, 3]
+    assert "years 1 to 9999" in result["failures"][0]["detail"]
+    assert "1e400" in result["failures"][1]["detail"]
+    assert client.get("/v1/articles/edge").json()["latest_revision"] == 2
+
+
 def test_the_same_upload_again_with_its_key_skips_what_went_in(client: TestClient) -> None:
     objects = [{"article_id": "k", "text": A + " " * k + f" Update {k}."} for k in range(6)]
     key = NDJSON | {"Idempotency-Key": "backfill-2026-12"}
