@@ -49,7 +49,7 @@ from app.services import keys
 from app.services.bulk import ImportReport
 from app.services.health import check_database, schema_head
 from app.services.rebuild import RebuildReport, stale_articles
-from app.settings import Settings
+from app.settings import MAX_DELIVERY_CONCURRENCY, Settings
 from app.web.templating import render_fragment
 from app.worker import Worker
 
@@ -140,11 +140,24 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
-    return number
+# Processes an import or rebuild may run: each holds a database connection, and past the
+# machine's cores none adds speed (--jobs 999999 forked until the machine ran out of memory).
+MAX_JOBS = 64
+
+
+def _count(maximum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to `maximum`."""
+
+    def count(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, not {value!r}") from None
+        if not 1 <= number <= maximum:
+            raise argparse.ArgumentTypeError(f"must be from 1 to {maximum}, not {number}")
+        return number
+
+    return count
 
 
 def _unusable(exc: Exception) -> int:
@@ -333,7 +346,10 @@ def main(argv: list[str] | None = None) -> int:
 
     jobs = argparse.ArgumentParser(add_help=False)
     jobs.add_argument(
-        "--jobs", type=_positive, default=1, help="processes, each owning a share of the articles"
+        "--jobs",
+        type=_count(MAX_JOBS),
+        default=1,
+        help=f"processes, each owning a share of the articles (at most {MAX_JOBS})",
     )
     importer = sub.add_parser(
         "import",
@@ -359,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         help="send subscribers their events (settings: DELIVERY_* in the environment)",
     )
     worker.add_argument(
-        "--concurrency", type=_positive, help="requests at once (default DELIVERY_CONCURRENCY)"
+        "--concurrency",
+        type=_count(MAX_DELIVERY_CONCURRENCY),
+        help="requests at once (default DELIVERY_CONCURRENCY)",
     )
     worker.set_defaults(handler=_worker)
 

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite:///./var/articles.db"
 WEBHOOK_SECRET_PREFIX = "whsec_"
 MIN_WEBHOOK_SECRET_BYTES = 16
+MAX_DELIVERY_CONCURRENCY = 64  # requests one delivery worker has in flight
 
 
 class Settings(BaseSettings):
@@ -55,7 +56,7 @@ class Settings(BaseSettings):
     DELIVERY_RETRY_SECONDS: str = "5,30,120,600,3600"  # waits after each failure; then dead
     DELIVERY_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=300)
     DELIVERY_LEASE_SECONDS: float = Field(default=60.0, gt=0)
-    DELIVERY_CONCURRENCY: int = Field(default=4, ge=1, le=64)
+    DELIVERY_CONCURRENCY: int = Field(default=4, ge=1, le=MAX_DELIVERY_CONCURRENCY)
     DELIVERY_POLL_SECONDS: float = Field(default=1.0, gt=0)
     DELIVERY_PAUSE_AFTER_SECONDS: int = Field(default=86400, gt=0)
     DELIVERY_RETENTION_DAYS: int = Field(default=30, gt=0)

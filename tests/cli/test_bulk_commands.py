@@ -16,6 +16,7 @@ from select import select as wait_readable
 import pytest
 from sqlalchemy import delete, func, select, update
 
+import app.__main__ as cli
 from app import batch
 from app.__main__ import main
 from app.db import create_db_engine, create_sessions
@@ -114,6 +115,25 @@ def test_import_of_a_missing_file_or_database_is_trouble(
     unmigrated = f"sqlite:///{tmp_path / 'empty.db'}"
     assert main(["import", str(path), "--database-url", unmigrated]) == 2
     assert "is it migrated?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("jobs", ["0", "65", "999999", "two"])
+def test_jobs_past_the_bound_are_refused_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    """--jobs 999999 forked processes until the machine ran out of memory."""
+
+    def started(*_: object, **__: object) -> None:
+        pytest.fail("jobs were started")
+
+    monkeypatch.setattr(cli, "run_jobs", started)
+    path = tmp_path / "one.ndjson"
+    path.write_text('{"article_id": "a", "text": "One."}\n', encoding="utf-8")
+    for command in (["import", str(path)], ["rebuild"]):
+        with pytest.raises(SystemExit) as exited:
+            main([*command, "--jobs", jobs])
+        assert exited.value.code == 2
+        assert "--jobs: must be" in capsys.readouterr().err
 
 
 def test_rebuild_recomputes_records_of_older_engines(
