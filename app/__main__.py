@@ -61,13 +61,6 @@ _PARSERS: dict[str, Callable[[str], tuple[Block, ...]]] = {
 }
 
 
-def _non_negative(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
-    return number
-
-
 def _read(name: str, input_format: str) -> tuple[Block, ...]:
     text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
     if input_format == "auto":
@@ -80,11 +73,22 @@ def _diff(args: argparse.Namespace) -> int:
     if args.old == "-" and args.new == "-":
         print("error: only one of OLD and NEW can be '-' (standard input)", file=sys.stderr)
         return 2
-    try:
-        old, new = _read(args.old, args.input_format), _read(args.new, args.input_format)
-    except (OSError, UnicodeDecodeError, NestingTooDeep) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    sides = []
+    for name in (args.old, args.new):
+        try:
+            sides.append(_read(name, args.input_format))
+        except UnicodeDecodeError as exc:
+            where = "standard input" if name == "-" else name
+            print(
+                f"error: {where} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                f"offset {exc.start}); convert it first, e.g. with iconv -t UTF-8",
+                file=sys.stderr,
+            )
+            return 2
+        except (OSError, NestingTooDeep) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    old, new = sides
     result = compare(old, new)
     if args.format == "json":
         print(json.dumps(result.to_dict(context=args.context), ensure_ascii=False, indent=2))
@@ -145,16 +149,18 @@ def _keys(args: argparse.Namespace) -> int:
 MAX_JOBS = 64
 
 
-def _count(maximum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number from 1 to `maximum`."""
+def _count(maximum: int | None, minimum: int = 1) -> Callable[[str], int]:
+    """An argparse type: a whole number from `minimum` to `maximum` (None: no bound)."""
 
     def count(value: str) -> int:
         try:
             number = int(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be a whole number, not {value!r}") from None
-        if not 1 <= number <= maximum:
-            raise argparse.ArgumentTypeError(f"must be from 1 to {maximum}, not {number}")
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {number}")
+        if maximum is not None and number > maximum:
+            raise argparse.ArgumentTypeError(f"must be from {minimum} to {maximum}, not {number}")
         return number
 
     return count
@@ -253,6 +259,9 @@ def _rebuild(args: argparse.Namespace) -> int:
             todo = len(stale_articles(session, args.article))
     except SQLAlchemyError as exc:
         return _unusable(exc)
+    except AppError as exc:  # no such article
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
     report = RebuildReport()
@@ -324,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     diff.add_argument(
         "--context",
-        type=_non_negative,
+        type=_count(None, minimum=0),
         default=None,
         help=f"unchanged blocks around each change (unified: {UNIFIED_CONTEXT}; else all)",
     )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app import storage
 from app.engine import ENGINE_VERSION
 from app.models import Change, Revision
-from app.services import notifications
+from app.services import articles, notifications
 from app.services.ingest import Head, derive, stored_blocks
 
 
@@ -30,7 +30,10 @@ class RebuildReport:
 
 
 def stale_articles(session: Session, article_id: str | None = None) -> list[int]:
-    """Row ids of the articles holding a record made by another engine version."""
+    """Row ids of the articles holding a record made by another engine version (of
+    `article_id` alone, when given: NotFound if there is no such article)."""
+    if article_id is not None:
+        articles.require_article(session, article_id)
     return storage.articles_with_engine_other_than(session, ENGINE_VERSION, article_id)
 
 

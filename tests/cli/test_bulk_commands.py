@@ -136,6 +136,14 @@ def test_jobs_past_the_bound_are_refused_before_anything_starts(
         assert "--jobs: must be" in capsys.readouterr().err
 
 
+def test_rebuild_of_an_unknown_article_is_trouble(
+    own_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped id said "Rebuilt 0 articles" and exited 0."""
+    assert main(["rebuild", "--article", "nope", "--database-url", own_database_url]) == 2
+    assert "No article with id 'nope'" in capsys.readouterr().err
+
+
 def test_rebuild_recomputes_records_of_older_engines(
     archive: Path, own_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

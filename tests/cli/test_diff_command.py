@@ -98,6 +98,21 @@ def test_trouble_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
         diff(capsys, str(R1), str(R2), "--context", "-1")
     assert negative.value.code == 2
     assert "0 or more" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as words:
+        diff(capsys, str(R1), str(R2), "--context", "three")
+    assert words.value.code == 2
+    assert "--context: must be a whole number, not 'three'" in capsys.readouterr().err
+
+
+def test_a_file_not_in_utf8_is_named_with_what_to_do(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Café au lait.".encode("latin-1"))
+    code, _, err = diff(capsys, str(R1), str(latin1))
+    assert code == 2
+    assert f"error: {latin1} is not UTF-8 text (byte 0xe9 at offset 3)" in err
+    assert "iconv" in err
 
 
 def test_same_text_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
