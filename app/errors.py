@@ -96,6 +96,7 @@ _SHAPES = {
     "cursor": "the next_cursor of the previous page, unchanged",
     "article_id": "1–200 of A-Z a-z 0-9 . _ ~ : -, starting with a letter or digit",
     "kind": "one or more change kinds, comma-separated (see the README)",
+    "context": "a number of unchanged paragraphs to show around each change (0–9999) or 'all'",
 }
 
 

@@ -225,6 +225,7 @@ def test_the_feed_filters_and_pages(
         ("/ui/articles/seed/diff?from=1&to=9", 404, "9"),
         ("/ui/articles/seed/diff?from=x", 422, "from"),
         ("/ui/articles/seed/diff?view=sideways", 422, "view"),
+        ("/ui/articles/seed/diff?context=three", 422, "context: must be a number of unchanged"),
         ("/ui/?kind=everything", 422, "kind"),
         ("/ui/?min_significance=2", 422, "min_significance"),
         ("/ui/?min_significance=nan", 422, "min_significance"),
