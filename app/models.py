@@ -22,6 +22,9 @@ from sqlalchemy.types import JSON, TypeDecorator, TypeEngine
 from app.db import Base, BigId, JSONType, UTCDateTime
 from app.engine import ChangeRecord
 
+# Characters in a receipt key or an import run name (storage.fit_key shortens longer ones).
+KEY_WIDTH = 300
+
 
 class ChangeRecordJSON(TypeDecorator[ChangeRecord]):
     """The engine's ChangeRecord, stored as its JSON form (JSONB on PostgreSQL)."""
@@ -133,7 +136,7 @@ class Receipt(Base):
 
     __tablename__ = "receipt"
 
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_WIDTH), primary_key=True)
     request_sha256: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSONType)
@@ -164,7 +167,7 @@ class ImportCursor(Base):
 
     __tablename__ = "import_cursor"
 
-    run: Mapped[str] = mapped_column(String(300), primary_key=True)
+    run: Mapped[str] = mapped_column(String(KEY_WIDTH), primary_key=True)
     article_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
     )

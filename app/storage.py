@@ -1,5 +1,6 @@
 """All SQL lives here. Functions take a session and never commit."""
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from sqlalchemy.orm import Session, aliased, defer
 
 from app.db import Base, UTCDateTime
 from app.models import (
+    KEY_WIDTH,
     ApiKey,
     Article,
     Change,
@@ -535,12 +537,27 @@ def revision_numbers_by_sha(
     return out
 
 
+def fit_key(key: str) -> str:
+    """`key` as stored in a column of KEY_WIDTH characters: itself when it fits, else its
+    head and a SHA-256 of the whole. Receipt keys and run names join parts each within
+    its own limit (a 200-character article id and a 200-character Idempotency-Key, a
+    web-hook id of any length, a file's path), and PostgreSQL refused the sum.
+
+    >>> fit_key("idem:a:k"), len(fit_key("x" * 1000)), fit_key("api:" + "k" * 400)[:8]
+    ('idem:a:k', 300, 'api:kkkk')
+    """
+    if len(key) <= KEY_WIDTH:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[: KEY_WIDTH - len(digest) - 1]}#{digest}"
+
+
 def import_cursors(session: Session, run: str, article_pks: Sequence[int]) -> dict[int, int]:
     """The last line of import `run` applied to each article (absent: none)."""
     if not article_pks:
         return {}
     query = select(ImportCursor.article_id, ImportCursor.line_no).where(
-        ImportCursor.run == run, ImportCursor.article_id.in_(article_pks)
+        ImportCursor.run == fit_key(run), ImportCursor.article_id.in_(article_pks)
     )
     return {pk: int(line) for pk, line in session.execute(query)}
 
@@ -548,6 +565,7 @@ def import_cursors(session: Session, run: str, article_pks: Sequence[int]) -> di
 def save_import_cursors(session: Session, run: str, lines: dict[int, int], now: datetime) -> None:
     if not lines:
         return
+    run = fit_key(run)
     statement = _insert(session, ImportCursor).values(
         [{"run": run, "article_id": a, "line_no": n, "updated_at": now} for a, n in lines.items()]
     )
@@ -935,6 +953,7 @@ def claim_receipt(session: Session, key: str, request_sha256: str, now: datetime
     On PostgreSQL a concurrent claim of the same key waits here until the first
     transaction ends, so a retry that arrives mid-flight replays its answer.
     """
+    key = fit_key(key)
     inserted = session.execute(
         _insert(session, Receipt)
         .values(key=key, request_sha256=request_sha256, status_code=0, response={}, created_at=now)
@@ -952,7 +971,9 @@ def complete_receipt(
     session: Session, key: str, status_code: int, response: dict[str, Any]
 ) -> None:
     session.execute(
-        update(Receipt).where(Receipt.key == key).values(status_code=status_code, response=response)
+        update(Receipt)
+        .where(Receipt.key == fit_key(key))
+        .values(status_code=status_code, response=response)
     )
 
 

@@ -155,3 +155,37 @@ def test_idempotency_key(client: TestClient) -> None:
     assert clash.status_code == 422
     assert "idempotency key" in clash.json()["detail"].lower()
     assert client.get("/v1/articles/idem").json()["latest_revision"] == 2
+
+
+def test_keys_longer_than_the_receipt_column_still_deduplicate(client: TestClient) -> None:
+    """A 200-character article id with a 200-character Idempotency-Key (each within its
+    limit) and a web-hook id of 5,000 characters: PostgreSQL refused their receipt keys
+    (varchar 300) with a 422 naming neither header."""
+    article = "a" * 200
+    first = client.post(
+        f"/v1/articles/{article}/revisions",
+        json={"text": "One long-named story."},
+        headers={"Idempotency-Key": "k" * 200},
+    )
+    assert first.status_code == 201, first.text
+    replay = client.post(
+        f"/v1/articles/{article}/revisions",
+        json={"text": "One long-named story."},
+        headers={"Idempotency-Key": "k" * 200},
+    )
+    assert replay.headers["x-duplicate-delivery"] == "true"
+    assert replay.json() == first.json()
+    other = client.post(  # the same head, another end: another key
+        f"/v1/articles/{article}/revisions",
+        json={"text": "A second version of it."},
+        headers={"Idempotency-Key": "k" * 199 + "j"},
+    )
+    assert other.status_code == 201
+    assert other.json()["revision"] == 2
+
+    body, headers = signed(PAYLOAD, msg_id="m" * 5000)
+    delivered = client.post("/v1/hooks/publish", content=body, headers=headers)
+    assert delivered.status_code == 201, delivered.text
+    again = client.post("/v1/hooks/publish", content=body, headers=headers)
+    assert again.headers["x-duplicate-delivery"] == "true"
+    assert stored(client) == 1

@@ -85,6 +85,20 @@ def test_import_in_two_processes_then_again(archive: Path, own_database_url: str
     assert stored(own_database_url) == kept
 
 
+def test_a_run_named_past_the_column_width_resumes(
+    tmp_path: Path, own_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run is named by the file's absolute path unless --run says otherwise; a path (or
+    name) longer than the cursor column's 300 characters failed on PostgreSQL."""
+    path = tmp_path / "long.ndjson"
+    path.write_text('{"article_id": "a", "text": "One."}\n', encoding="utf-8")
+    command = ["import", str(path), "--database-url", own_database_url, "--run", "r" * 1000]
+    assert main(command) == 0
+    assert "1 revisions created" in capsys.readouterr().out
+    assert main(command) == 0
+    assert "0 revisions created, 0 unchanged, 1 skipped" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_bad_lines_are_listed_once_and_exit_1(
     tmp_path: Path, own_database_url: str, capsys: pytest.CaptureFixture[str], jobs: int
