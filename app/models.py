@@ -149,7 +149,7 @@ class ApiKey(Base):
     __tablename__ = "api_key"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))  # keys.MAX_NAME_CHARS
     prefix: Mapped[str] = mapped_column(String(20))  # the key's visible start, to recognise it
     digest: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the key
     scope: Mapped[str] = mapped_column(String(10))  # read | write | admin

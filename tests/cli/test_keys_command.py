@@ -75,3 +75,19 @@ def test_mistakes_exit_2_with_a_message(
     code, _, err = run(capsys, "list", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}")
     assert code == 2
     assert "alembic upgrade head" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "says"), [("n" * 101, "at most 100 characters, not 101"), ("  ", "needs a name")]
+)
+def test_a_name_the_key_table_cannot_hold_is_refused_saying_why(
+    own_database_url: str, capsys: pytest.CaptureFixture[str], name: str, says: str
+) -> None:
+    """A 150-character name said "the database is unusable; is it migrated?" on PostgreSQL."""
+    code, out, err = run(
+        capsys, "create", "--scope", "read", "--name", name, "--database-url", own_database_url
+    )
+    assert code == 2
+    assert says in err
+    assert "adk_" not in out
+    assert run(capsys, "list", "--database-url", own_database_url)[1].count("read") == 0
