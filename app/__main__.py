@@ -157,9 +157,9 @@ def _count(maximum: int | None, minimum: int = 1) -> Callable[[str], int]:
             number = int(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be a whole number, not {value!r}") from None
-        if number < minimum:
+        if maximum is None and number < minimum:
             raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {number}")
-        if maximum is not None and number > maximum:
+        if maximum is not None and not minimum <= number <= maximum:
             raise argparse.ArgumentTypeError(f"must be from {minimum} to {maximum}, not {number}")
         return number
 

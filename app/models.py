@@ -24,6 +24,7 @@ from app.engine import ChangeRecord
 
 # Characters in a receipt key or an import run name (storage.fit_key shortens longer ones).
 KEY_WIDTH = 300
+API_KEY_NAME_WIDTH = 100  # characters in an API key's name (keys.create_key checks it)
 
 
 class ChangeRecordJSON(TypeDecorator[ChangeRecord]):
@@ -149,7 +150,7 @@ class ApiKey(Base):
     __tablename__ = "api_key"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))  # keys.MAX_NAME_CHARS
+    name: Mapped[str] = mapped_column(String(API_KEY_NAME_WIDTH))
     prefix: Mapped[str] = mapped_column(String(20))  # the key's visible start, to recognise it
     digest: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the key
     scope: Mapped[str] = mapped_column(String(10))  # read | write | admin

@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 
 from app import storage
 from app.errors import InvalidInput, NotFound
-from app.models import ApiKey
+from app.models import API_KEY_NAME_WIDTH, ApiKey
 
 Scope = Literal["read", "write", "admin"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 KEY_PREFIX = "adk_"
 VISIBLE_CHARS = 12  # "adk_" and 8 random characters, shown by `keys list`
-MAX_NAME_CHARS = 100  # the api_key.name column
 # last_used_at is written at most this often per key, so reads stay reads.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -53,8 +52,10 @@ class NewKey:
 def create_key(session: Session, *, name: str, scope: Scope, now: datetime) -> NewKey:
     if not name.strip():
         raise InvalidInput("A key needs a name: who or what uses it, e.g. cms")
-    if len(name) > MAX_NAME_CHARS:
-        raise InvalidInput(f"A key's name is at most {MAX_NAME_CHARS} characters, not {len(name)}")
+    if len(name) > API_KEY_NAME_WIDTH:
+        raise InvalidInput(
+            f"A key's name is at most {API_KEY_NAME_WIDTH} characters, not {len(name)}"
+        )
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         name=name,
