@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from app import schemas
 from app.errors import InvalidInput
 from app.schemas import RevisionCreate
 from app.services.content import BodyFormat, NewRevision
@@ -74,21 +75,44 @@ def load_json(text: str, *, max_depth: int = 32, what: str = "The body") -> Any:
     return value
 
 
+# What pydantic puts in an error's path for the branch of a union field: the wire
+# models' names, the plain types' ("str"), and generic or validated ones ("list[str]").
+_BRANCHES = frozenset(
+    name
+    for name, value in vars(schemas).items()
+    if isinstance(value, type) and issubclass(value, BaseModel)
+) | {"str", "int", "float", "bool"}
+
+
+def _is_branch(part: object) -> bool:
+    return isinstance(part, str) and (part in _BRANCHES or "[" in part)
+
+
+def _errors(exc: ValidationError) -> list[tuple[tuple[str, ...], str, str]]:
+    """(path, type, message) of each error. A field typed `Model | None` is a union, and
+    pydantic reports each branch: the model's, its name in the path, and the null's
+    ("Input should be None", where null is refused by the field itself or allowed and
+    so not the problem). Only the model's is kept, under the field's own path."""
+    out = []
+    for err in exc.errors():
+        if err["type"] == "none_required":
+            continue
+        path = tuple(str(p) for p in err["loc"] if not _is_branch(p))
+        out.append((path, err["type"], err["msg"]))
+    return out
+
+
 def _validation_detail(exc: ValidationError, model: type[BaseModel]) -> str:
-    unknown = [
-        str(e["loc"][0])
-        for e in exc.errors()
-        if e["type"] == "extra_forbidden" and len(e["loc"]) == 1
-    ]
+    errors = _errors(exc)
+    unknown = [path[0] for path, kind, _ in errors if kind == "extra_forbidden" and len(path) == 1]
     parts = []
     if unknown:
         allowed = ", ".join(model.model_fields)
         parts.append(f"unknown field(s) {', '.join(unknown)}; the fields are {allowed}")
-    for err in exc.errors():
-        if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
+    for path, kind, message in errors:
+        if kind == "extra_forbidden" and len(path) == 1:
             continue
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{where}: {err['msg']}")
+        parts.append(f"{'.'.join(path) or 'body'}: {message}")
     return "; ".join(parts[:6])
 
 

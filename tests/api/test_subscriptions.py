@@ -94,6 +94,27 @@ def test_bad_subscriptions_are_problems(
     assert detail in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        # A field typed "model or left out" is a union: pydantic reported both branches,
+        # "filter.SubscriptionFilter.kinds: …; filter.none: Input should be None".
+        (
+            {"filter": {"kinds": []}},
+            "filter.kinds: List should have at least 1 item after validation, not 0",
+        ),
+        ({"url": 5}, "url: Input should be a valid string"),
+    ],
+)
+def test_a_bad_update_names_the_field_alone(
+    client: TestClient, admin: dict[str, str], body: dict[str, object], detail: str
+) -> None:
+    made = client.post("/v1/subscriptions", json={"url": HOOK}, headers=admin).json()
+    response = client.patch(f"/v1/subscriptions/{made['id']}", json=body, headers=admin)
+    assert response.status_code == 422
+    assert response.json()["detail"] == detail
+
+
 def test_private_targets_are_refused_when_blocking(
     make_client: Callable[..., TestClient], admin: dict[str, str]
 ) -> None:
