@@ -51,6 +51,8 @@ BODIES: list[tuple[str, str, bytes, set[int]]] = [
     ),
     ("html-1000-deep", "text/html", b"<div>" * 1000 + b"x" + b"</div>" * 1000, {422}),
     ("html-100000-deep", "text/html", b"<div>" * 100_000 + b"x" + b"</div>" * 100_000, {422}),
+    # Past markdown-it's nesting limit its text was dropped: stored as an empty revision.
+    ("markdown-5000-deep", "text/markdown", b">" * 5000 + b" Deep quote.", {422}),
     ("invalid-utf8", "text/plain", b"caf\xe9 " * 10, {422}),
     ("lone-surrogate", "application/json", b'{"text": "a \\ud800 b"}', {422}),
     ("nul-byte", "text/plain", b"before\x00after", {422}),

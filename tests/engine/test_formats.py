@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.engine import compare, parse_html, parse_markdown, parse_text
+from app.engine import NestingTooDeep, compare, parse_html, parse_markdown, parse_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -95,6 +95,18 @@ Some text {{< ref "other.md" >}} here.
         ("list_item", "one"),
         ("list_item", "two"),
     ]
+
+
+def test_markdown_nested_past_the_parser_limit_is_refused_not_cut() -> None:
+    """markdown-it drops what a block nested 20 levels deep holds: 20 nested quotes
+    parsed to no block at all, and were stored as an empty revision."""
+    kept = parse_markdown(">" * 17 + " Seventeen quotes deep.\n\nAfter.")
+    assert [b.text for b in kept] == ["Seventeen quotes deep.", "After."]
+    outline = "\n".join("  " * i + f"- level {i}" for i in range(8))
+    assert len(parse_markdown(outline)) == 8  # an outline 8 deep is no problem
+    for depth in (18, 20, 5000):
+        with pytest.raises(NestingTooDeep, match="at most 18 are accepted"):
+            parse_markdown(">" * depth + " Deep.\n\nAfter.")
 
 
 def test_very_large_pages_are_walked_without_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
