@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     MAX_JSON_DEPTH: int = Field(default=32, ge=2, le=200)
     MAX_HTML_DEPTH: int = Field(default=256, ge=8, le=900)
     MAX_BLOCKS: int = Field(default=50_000, gt=0)
+    # Markdown's parser (markdown-it) spends 5–10 µs a byte on hostile input: 5 MB of
+    # nested brackets or one-line paragraphs held a worker 23–49 s. Articles are far
+    # smaller (the corpus's largest is 13 KB); HTML and text take the whole body limit.
+    MAX_MARKDOWN_BYTES: int = Field(default=512 * 1024, gt=0)
     BODY_READ_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
     WEBHOOK_SECRETS: str = ""
     WEBHOOK_TOLERANCE_SECONDS: int = Field(default=300, gt=0, le=86400)

@@ -35,6 +35,7 @@ class ContentLimits:
     max_metadata_bytes: int = 16 * 1024
     max_blocks: int = 50_000
     max_html_depth: int = 256
+    max_markdown_bytes: int = 512 * 1024
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ContentLimits":
@@ -42,6 +43,7 @@ class ContentLimits:
             max_metadata_bytes=settings.MAX_METADATA_BYTES,
             max_blocks=settings.MAX_BLOCKS,
             max_html_depth=settings.MAX_HTML_DEPTH,
+            max_markdown_bytes=settings.MAX_MARKDOWN_BYTES,
         )
 
 
@@ -93,12 +95,23 @@ def check_revision(new: NewRevision, limits: ContentLimits) -> None:
             )
 
 
+def _check_markdown_size(body: str, limit: int) -> None:
+    size = len(body) if len(body) > limit else len(body.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise InvalidInput(
+            f"markdown: {size} bytes or more; at most {limit} are parsed as Markdown "
+            "(MAX_MARKDOWN_BYTES); send a longer article as HTML or text"
+        )
+
+
 def parse_body(body: str, body_format: BodyFormat, limits: ContentLimits) -> tuple[Block, ...]:
-    """Blocks of a body, refused (422) when it nests too deep or holds too many blocks."""
+    """Blocks of a body, refused (422) when it nests too deep or holds too many blocks,
+    or is Markdown past its size limit."""
     try:
         if body_format == "html":
             blocks = parse_html(body, max_depth=limits.max_html_depth)
         elif body_format == "markdown":
+            _check_markdown_size(body, limits.max_markdown_bytes)
             blocks = parse_markdown(body, max_html_depth=limits.max_html_depth)
         else:
             blocks = parse_text(body)
