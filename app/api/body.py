@@ -30,6 +30,14 @@ def media_type(content_type: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
+def codec_name(charset: str) -> str | None:
+    """The codec a charset names ("UTF8" and "utf_8" → "utf-8"), None when unknown."""
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return None
+
+
 def _decode(body: bytes, charset: str | None) -> str:
     encoding = charset or "utf-8"
     try:

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import views
 from app.api.access import WriteAccess
-from app.api.body import media_type
+from app.api.body import codec_name, media_type
 from app.api.deps import SettingsDep, problems
 from app.api.schemas_openapi import IMPORT_BODY
 from app.errors import InvalidInput, RequestTimeout, UnsupportedMediaType
@@ -51,11 +51,17 @@ async def import_revisions(
     With an `Idempotency-Key`, the lines applied are remembered per article: the
     same upload sent again with the same key (after a dropped connection, say)
     skips them and applies only the rest."""
-    media, _ = media_type(request.headers.get("content-type"))
+    media, charset = media_type(request.headers.get("content-type"))
     if media not in NDJSON_TYPES:
         raise UnsupportedMediaType(
             f"Content-Type '{media or '(none)'}' is not accepted; send application/x-ndjson, "
             "one JSON revision per line"
+        )
+    if charset is not None and codec_name(charset) != "utf-8":
+        # Read as UTF-8 regardless, every line failed on its own ("not valid UTF-8").
+        raise UnsupportedMediaType(
+            f"charset '{charset}' is not accepted: NDJSON is UTF-8; convert the file "
+            f"first (e.g. iconv -f {charset} -t UTF-8)"
         )
     encoding = (request.headers.get("content-encoding") or "identity").strip().lower()
     if encoding not in ("identity", "gzip"):

@@ -90,6 +90,30 @@ def test_import_refuses_other_media_types(client: TestClient) -> None:
     assert client.get("/v1/articles/x").status_code == 404
 
 
+@pytest.mark.parametrize("charset", ["latin-1", "utf-16", "nonsense"])
+def test_ndjson_in_another_charset_is_refused_whole(client: TestClient, charset: str) -> None:
+    """Read as UTF-8 regardless, every line of a Latin-1 file failed on its own."""
+    body = (
+        lines({"article_id": "enc", "text": "Caf\u00e9 au lait."})
+        .decode()
+        .encode("latin-1" if charset == "nonsense" else charset)
+    )
+    answer = client.post(
+        "/v1/import",
+        content=body,
+        headers={"Content-Type": f"application/x-ndjson; charset={charset}"},
+    )
+    assert answer.status_code == 415
+    assert f"charset '{charset}' is not accepted: NDJSON is UTF-8" in answer.json()["detail"]
+    assert client.get("/v1/articles/enc").status_code == 404
+    utf8 = client.post(
+        "/v1/import",
+        content=lines({"article_id": "enc", "text": "Caf\u00e9 au lait."}),
+        headers={"Content-Type": "application/x-ndjson; charset=UTF8"},
+    )
+    assert utf8.json()["created"] == 1
+
+
 def test_an_empty_upload_imports_nothing(client: TestClient) -> None:
     answer = client.post("/v1/import", content=b"\n\n", headers=NDJSON)
     assert answer.json() == {
