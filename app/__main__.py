@@ -157,10 +157,9 @@ def _count(maximum: int | None, minimum: int = 1) -> Callable[[str], int]:
             number = int(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be a whole number, not {value!r}") from None
-        if maximum is None and number < minimum:
-            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {number}")
-        if maximum is not None and not minimum <= number <= maximum:
-            raise argparse.ArgumentTypeError(f"must be from {minimum} to {maximum}, not {number}")
+        if number < minimum or (maximum is not None and number > maximum):
+            bound = f"{minimum} or more" if maximum is None else f"from {minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, not {number}")
         return number
 
     return count

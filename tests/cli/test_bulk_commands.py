@@ -16,7 +16,6 @@ from select import select as wait_readable
 import pytest
 from sqlalchemy import delete, func, select, update
 
-import app.__main__ as cli
 from app import batch
 from app.__main__ import main
 from app.db import create_db_engine, create_sessions
@@ -140,7 +139,7 @@ def test_jobs_past_the_bound_are_refused_before_anything_starts(
     def started(*_: object, **__: object) -> None:
         pytest.fail("jobs were started")
 
-    monkeypatch.setattr(cli, "run_jobs", started)
+    monkeypatch.setattr("app.__main__.run_jobs", started)
     path = tmp_path / "one.ndjson"
     path.write_text('{"article_id": "a", "text": "One."}\n', encoding="utf-8")
     for command in (["import", str(path)], ["rebuild"]):
