@@ -1,6 +1,8 @@
 """Request bodies of the ingest endpoints: media types, decoding, validation."""
 
 import codecs
+import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from app.errors import InvalidInput, UnsupportedMediaType
@@ -16,6 +18,38 @@ _RAW_FORMATS: dict[str, BodyFormat] = {
     "text/x-markdown": "markdown",
 }
 ACCEPTED = ("application/json", "text/plain", "text/html", "text/markdown")
+INFLATE_PIECE = 1024 * 1024
+
+
+def inflater(content_encoding: str | None) -> "zlib._Decompress | None":
+    """What a request's Content-Encoding asks for: a gzip inflater, or None for a body
+    sent as is; any other coding is a 415."""
+    coding = (content_encoding or "identity").strip().lower()
+    if coding == "gzip":
+        return zlib.decompressobj(wbits=31)
+    if coding != "identity":
+        raise UnsupportedMediaType(
+            f"Content-Encoding '{coding}' is not accepted; send the body as is or gzip"
+        )
+    return None
+
+
+def inflate(
+    inflater: "zlib._Decompress", chunk: bytes | None, piece: int = INFLATE_PIECE
+) -> Iterator[bytes | None]:
+    """The decompressed pieces of one chunk of a gzip body, each at most `piece` bytes
+    (a small chunk may inflate to a great deal); None at the end of the body (chunk
+    None). A broken or truncated stream raises zlib.error."""
+    if chunk is None:
+        yield inflater.flush()
+        if not inflater.eof:
+            raise zlib.error("the gzip stream ends early")
+        yield None
+        return
+    data = chunk
+    while data:
+        yield inflater.decompress(data, piece)
+        data = inflater.unconsumed_tail
 
 
 def media_type(content_type: str | None) -> tuple[str, str | None]:

@@ -1,14 +1,16 @@
 """Dependencies and route parameters shared by the routers."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import zlib
+from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from pydantic import BeforeValidator, Field, StringConstraints
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.errors import PayloadTooLarge, RequestTimeout
+from app.api.body import inflate, inflater
+from app.errors import InvalidInput, PayloadTooLarge, RequestTimeout
 from app.schemas import ARTICLE_ID_PATTERN, Problem
 from app.services.pagination import (
     ID_CURSOR_PATTERN,
@@ -96,28 +98,45 @@ Context = Annotated[
 
 
 async def read_body(request: Request) -> bytes:
-    """The request body: 413 as soon as it passes MAX_BODY_BYTES, 408 when it takes
-    longer than BODY_READ_TIMEOUT_SECONDS to arrive (a slow client holds no worker)."""
+    """The request body, inflated when sent with `Content-Encoding: gzip`: 413 as soon as
+    it passes MAX_BODY_BYTES (inflated), 408 when it takes longer than
+    BODY_READ_TIMEOUT_SECONDS to arrive (a slow client holds no worker)."""
     settings: Settings = request.app.state.settings
     limit = settings.MAX_BODY_BYTES
+    gzip = inflater(request.headers.get("content-encoding"))
     declared = request.headers.get("content-length")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body is {declared} bytes; at most {limit} are accepted.")
     chunks: list[bytes] = []
     size = 0
+
+    def take(pieces: Iterable[bytes | None]) -> None:
+        nonlocal size
+        for piece in pieces:
+            size += len(piece or b"")
+            if size > limit:
+                verb = "inflates to" if gzip is not None else "is"
+                raise PayloadTooLarge(f"The body {verb} over {limit} bytes, the most accepted.")
+            chunks.append(piece or b"")
+
     try:
         async with asyncio.timeout(settings.BODY_READ_TIMEOUT_SECONDS):
             async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"The body is over {limit} bytes, the most accepted.")
-                chunks.append(chunk)
+                # Inflated by pieces no larger than what the limit leaves: a small chunk
+                # may inflate to a great deal.
+                take(inflate(gzip, chunk, limit - size + 1) if gzip is not None else [chunk])
+        if gzip is not None:
+            take(inflate(gzip, None))
     except TimeoutError:
         raise RequestTimeout(
             f"The body did not arrive within {settings.BODY_READ_TIMEOUT_SECONDS:g} s; "
             "send it in one go",
             headers={"Connection": "close"},
         ) from None
+    except zlib.error as exc:
+        raise InvalidInput(
+            f"The body is not valid gzip ({exc}); send it whole, or without Content-Encoding"
+        ) from exc
     return b"".join(chunks)
 
 

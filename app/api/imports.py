@@ -2,7 +2,6 @@
 
 import asyncio
 import zlib
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -10,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import views
 from app.api.access import WriteAccess
-from app.api.body import codec_name, media_type
+from app.api.body import codec_name, inflate, inflater, media_type
 from app.api.deps import SettingsDep, problems
 from app.api.schemas_openapi import IMPORT_BODY
 from app.errors import InvalidInput, RequestTimeout, UnsupportedMediaType
@@ -23,7 +22,6 @@ from app.services.receipts import API_RUN_PREFIX
 router = APIRouter(prefix="/v1", tags=["import"])
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl")
-INFLATE_PIECE = 1024 * 1024
 
 
 @router.post(
@@ -63,12 +61,7 @@ async def import_revisions(
             f"charset '{charset}' is not accepted: NDJSON is UTF-8; convert the file "
             f"first (e.g. iconv -f {charset} -t UTF-8)"
         )
-    encoding = (request.headers.get("content-encoding") or "identity").strip().lower()
-    if encoding not in ("identity", "gzip"):
-        raise UnsupportedMediaType(
-            f"Content-Encoding '{encoding}' is not accepted; send the NDJSON as is or gzip"
-        )
-    inflater = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
+    gzip = inflater(request.headers.get("content-encoding"))
     run = f"{API_RUN_PREFIX}{idempotency_key}" if idempotency_key is not None else None
     importer = Importer(request.app.state.sessions, run=run)
     limits = ContentLimits.from_settings(settings)
@@ -98,7 +91,7 @@ async def import_revisions(
                 "Idempotency-Key to skip those applied)",
                 headers={"Connection": "close"},
             ) from None
-        pieces = _inflate(inflater, chunk) if inflater is not None else iter([chunk])
+        pieces = inflate(gzip, chunk) if gzip is not None else iter([chunk])
         try:
             for piece in pieces:  # lazily: a small chunk may inflate to a great deal
                 lines = splitter.close() if piece is None else splitter.feed(piece)
@@ -119,18 +112,3 @@ async def import_revisions(
         if chunk is None:
             break
     return views.import_result(importer.report)
-
-
-def _inflate(inflater: "zlib._Decompress", chunk: bytes | None) -> Iterator[bytes | None]:
-    """The decompressed pieces of one gzip chunk, each at most INFLATE_PIECE bytes (a
-    small chunk may inflate to a great deal); None at the end of the body."""
-    if chunk is None:
-        yield inflater.flush()
-        if not inflater.eof:
-            raise zlib.error("the gzip stream ends early")
-        yield None
-        return
-    data = chunk
-    while data:
-        yield inflater.decompress(data, INFLATE_PIECE)
-        data = inflater.unconsumed_tail

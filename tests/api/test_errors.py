@@ -1,5 +1,6 @@
 """Bad input gets an RFC 9457 problem that says what to fix, and nothing is stored."""
 
+import gzip
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -152,6 +153,54 @@ def test_streamed_body_over_the_limit(client: TestClient) -> None:
         "/v1/articles/a/revisions", content=chunks(), headers={"Content-Type": "text/plain"}
     )
     assert_problem(response, 413)
+    nothing_stored(client)
+
+
+def test_gzip_body_is_inflated(client: TestClient) -> None:
+    text = "The storm reached the coast.\n\nThousands lost power."
+    response = client.post(
+        "/v1/articles/a/revisions",
+        content=gzip.compress(text.encode()),
+        headers={"Content-Type": "text/plain", "Content-Encoding": "gzip"},
+    )
+    assert response.status_code == 201, response.text
+    assert client.get("/v1/articles/a/revisions/1").json()["text"] == text
+
+
+def test_gzip_body_inflating_past_the_limit(client: TestClient) -> None:
+    bomb = gzip.compress(b"x" * (1024 * 1024 + 1))  # 1 KB sent, 1 MB + 1 inflated
+    assert len(bomb) < 4096
+    response = client.post(
+        "/v1/articles/a/revisions",
+        content=bomb,
+        headers={"Content-Type": "text/plain", "Content-Encoding": "gzip"},
+    )
+    assert_problem(response, 413, "inflates", "bytes")
+    nothing_stored(client)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"plain text, not gzip", gzip.compress(b"cut short " * 100)[:-12]],
+    ids=["not-gzip", "truncated"],
+)
+def test_broken_gzip_body(client: TestClient, content: bytes) -> None:
+    response = client.post(
+        "/v1/articles/a/revisions",
+        content=content,
+        headers={"Content-Type": "text/plain", "Content-Encoding": "gzip"},
+    )
+    assert_problem(response, 422, "gzip")
+    nothing_stored(client)
+
+
+def test_unknown_content_encoding(client: TestClient) -> None:
+    response = client.post(
+        "/v1/articles/a/revisions",
+        content=b"text",
+        headers={"Content-Type": "text/plain", "Content-Encoding": "br"},
+    )
+    assert_problem(response, 415, "Content-Encoding 'br'", "gzip")
     nothing_stored(client)
 
 

@@ -1,5 +1,6 @@
 """The signed publish web-hook and Idempotency-Key on direct ingest."""
 
+import gzip
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -113,6 +114,14 @@ def test_oversized_delivery_is_413(client: TestClient) -> None:
     body, headers = signed(PAYLOAD | {"text": "x " * 600_000})
     assert client.post("/v1/hooks/publish", content=body, headers=headers).status_code == 413
     assert stored(client) == 0
+
+
+def test_gzip_delivery_is_verified_as_inflated(client: TestClient) -> None:
+    body, headers = signed(PAYLOAD)
+    headers["Content-Encoding"] = "gzip"
+    r = client.post("/v1/hooks/publish", content=gzip.compress(body), headers=headers)
+    assert r.status_code == 201, r.text
+    assert stored(client) == 1
 
 
 def test_redelivery_ten_times_concurrently_stores_once(committing_client: TestClient) -> None:
