@@ -232,9 +232,11 @@ _NO_COUNTS = asdict(Summary())
 def change_json(from_revision: int | None, record: dict[str, Any]) -> dict[str, Any]:
     """ChangeRead's shape straight from a stored record's JSON (ChangeRecord.to_json),
     without building the record: what a long history is made of."""
+    summary = record["summary"]
     return {
         "from_revision": from_revision,
-        "summary": {**_NO_COUNTS, **record["summary"]},  # older records: fewer counts
+        # Older records: fewer counts.
+        "summary": summary if summary.keys() == _NO_COUNTS.keys() else {**_NO_COUNTS, **summary},
         "kinds": record["kinds"],
         "significance": record["significance"],
         "sections_added": record["sections_added"],

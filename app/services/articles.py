@@ -18,6 +18,7 @@ from app.services.pagination import (
     encode_number_cursor,
     encode_time_cursor,
 )
+from app.storage import SummaryRow
 
 REVISION_NUMBER_RE = re.compile(r"[1-9][0-9]*")
 
@@ -85,12 +86,10 @@ def list_revisions(
     limit: int,
     cursor: str | None,
     newest_first: bool = False,
-) -> tuple[list[Any], str | None]:
+) -> tuple[list[SummaryRow], str | None]:
     """A page of revision rows (see storage.list_revisions) and the next cursor."""
     bound = decode_number_cursor(cursor)
-    rows = list(
-        storage.list_revisions(session, article.id, bound, limit + 1, newest_first=newest_first)
-    )
+    rows = storage.list_revisions(session, article.id, bound, limit + 1, newest_first=newest_first)
     page = rows[:limit]
     more = len(rows) > limit
     return page, encode_number_cursor(page[-1].revision_no) if more else None

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from app.engine import change_record, compare
+from app.engine import Summary, change_record, compare
+from app.schemas import ChangeRead, change_json
 
 
 def publish(client: TestClient, article: str, text: str, **extra):
@@ -35,6 +36,28 @@ def test_seed_history_feed_and_blame(client: TestClient, seeds) -> None:
     blame = client.get("/v1/articles/putin-china/revisions/2/blame").json()["blocks"]
     assert len(blame) == 15
     assert {(b["origin_revision"], b["text_revision"]) for b in blame} == {(1, 1)}
+
+
+def test_a_record_of_an_older_engine_reads_complete() -> None:
+    """Records stored before later counts and fields existed read with them as 0 and null."""
+    record = {
+        "summary": {"paragraphs_added": 2, "words_added": 30},
+        "kinds": ["paragraph_added"],
+        "significance": 0.4,
+        "sections_added": [],
+        "sections_removed": [],
+        "headings": {"added": [], "removed": [], "changed": []},
+        "edit_classes": [],
+        "block_edit_classes": [{"new_index": 3, "classes": ["wording"]}],
+    }
+    change = change_json(1, record)
+    assert change["summary"] == asdict(Summary(paragraphs_added=2, words_added=30))
+    assert len(change["summary"]) == 16
+    assert change["summary"]["boilerplate_removed"] == 0
+    assert (change["title_changed"], change["revert_of"]) == (None, None)
+    assert change["from_revision"] == 1
+    assert "block_edit_classes" not in change
+    assert ChangeRead.model_validate(change).summary.paragraphs_added == 2
 
 
 def test_blame_follows_a_paragraph_added_then_edited(client: TestClient) -> None:
