@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     create_engine,
@@ -42,6 +44,23 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def only_on(dialect: str, index: Index) -> Index:
+    """An index made on one database alone, by create_all and by migrations alike
+    (`compared_on` leaves it out of the models' comparison on the others)."""
+    index.info["only_on"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
+def compared_on(dialect: str) -> Callable[..., bool]:
+    """Alembic's include_object for a database of `dialect`: what the models make there."""
+
+    def include(item: Any, _name: Any, kind: str, reflected: bool, _compare_to: Any) -> bool:
+        only = None if reflected or kind != "index" else item.info.get("only_on")
+        return only is None or only == dialect
+
+    return include
 
 
 class UTCDateTime(TypeDecorator[datetime]):

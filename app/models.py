@@ -19,7 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON, TypeDecorator, TypeEngine
 
-from app.db import Base, BigId, JSONType, UTCDateTime
+from app.db import Base, BigId, JSONType, UTCDateTime, only_on
 from app.engine import ChangeRecord
 
 # Characters in a receipt key or an import run name (storage.fit_key shortens longer ones).
@@ -86,6 +86,24 @@ class Revision(Base):
     __table_args__ = (
         UniqueConstraint("article_id", "revision_no"),
         Index("ix_revision_article_sha", "article_id", "content_sha256"),
+        # SQLite: a history or revision listing read from the index alone. SQLite keeps a
+        # row's columns in one record and these come after the text and blocks, so the
+        # table itself is read by walking each revision's overflow pages (a 500-revision
+        # history: 5.1 → 0.9 ms). PostgreSQL keeps large values apart (TOAST).
+        only_on(
+            "sqlite",
+            Index(
+                "ix_revision_listing",
+                "article_id",
+                "revision_no",
+                "content_sha256",
+                "received_at",
+                "published_at",
+                "title",
+                "source_revision_id",
+                "revert_of",
+            ),
+        ),
     )
 
 

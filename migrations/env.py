@@ -4,7 +4,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from app.db import Base, create_db_engine
+from app.db import Base, compared_on, create_db_engine
 from app.models import Article  # noqa: F401  (registers the tables)
 from app.settings import Settings
 
@@ -31,7 +31,10 @@ def run_migrations_online() -> None:
     engine = create_db_engine(_url())
     with engine.connect() as connection:
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_object=compared_on(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -5,14 +5,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from app.db import Base, create_db_engine
+from app.db import Base, compared_on, create_db_engine
 from scripts.databases import alembic_config
 
 
 def test_models_match_migrations(database_url: str) -> None:
     engine = create_db_engine(database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        options = {"include_object": compared_on(conn.dialect.name)}
+        diff = compare_metadata(MigrationContext.configure(conn, opts=options), Base.metadata)
     engine.dispose()
     assert diff == [], "models changed without a migration: alembic revision --autogenerate"
 

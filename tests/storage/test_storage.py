@@ -181,6 +181,19 @@ def test_concurrent_writers_of_one_process_queue_and_all_succeed(own_database_ur
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("listing", ["_OLDEST_FIRST", "_NEWEST_FIRST"])
+def test_a_sqlite_listing_reads_the_index_alone(session: Session, listing: str) -> None:
+    """On SQLite a history or revision listing never reads the revision rows, whose
+    small columns lie past the text and blocks (each row's overflow pages)."""
+    add_revision(session, "a")
+    statement = getattr(storage, listing).compile(session.get_bind())
+    plan = (
+        session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", (1, 0, 10, 0)).all()
+    )
+    assert any("COVERING INDEX ix_revision_listing" in row[-1] for row in plan), plan
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_sqlite_writer_lets_the_next_in_only_once_committed(own_database_url: str) -> None:
     """The process's writer lock passes to the next writer after SQLite's COMMIT, not
     before: its BEGIN IMMEDIATE never meets a commit in progress (where SQLite's busy
