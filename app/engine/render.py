@@ -84,16 +84,21 @@ def render_unified(
         lines.append(f"# section {verb}: {sec.heading}")
     kept = set(map(id, with_context(diff.entries, context))) if context is not None else None
     previous = -2
+    old_at = new_at = 0  # each side's blocks passed so far, in reading order
     for k, e in enumerate(diff.entries):
         if kept is None:
             lines.append(_entry_line(e))
-            continue
-        if id(e) not in kept:
-            continue
-        if k != previous + 1:
-            lines.append(f"@@ old {_pos(e.old_index)} new {_pos(e.new_index)} @@")
-        lines.append(_entry_line(e))
-        previous = k
+        elif id(e) in kept:
+            if k != previous + 1:  # a hunk starting at a block one side lacks: where it would be
+                old = e.old_index if e.old_index is not None else old_at
+                new = e.new_index if e.new_index is not None else new_at
+                lines.append(f"@@ old {old + 1} new {new + 1} @@")
+            lines.append(_entry_line(e))
+            previous = k
+        if e.old_index is not None and e.op != "move":  # a move's old place is elsewhere
+            old_at = e.old_index + 1
+        if e.new_index is not None:
+            new_at = e.new_index + 1
     return "\n".join(lines) + "\n"
 
 

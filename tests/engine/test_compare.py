@@ -271,6 +271,24 @@ def test_unified_notes_count_blocks_from_one_like_the_hunk_headers() -> None:
 
 
 @pytest.mark.parametrize(
+    ("old", "new", "header"),
+    [
+        ((P1, P2), (P1, P3), "@@ old 2 new 2 @@"),  # starts with a removal: no new block
+        ((P2,), (P1, P2), "@@ old 1 new 1 @@"),  # starts with an addition: no old block
+        ((P1, P2), (P1,), "@@ old 2 new 2 @@"),  # removed at the end: where it would be
+        ((P1, P2, P3), (P1, P3), "@@ old 2 new 2 @@"),
+    ],
+)
+def test_hunk_headers_number_both_sides(
+    old: tuple[str, ...], new: tuple[str, ...], header: str
+) -> None:
+    """A hunk opening on a block only one side has still says where it stands in the
+    other, as diff -u does (not '@@ old 2 new - @@')."""
+    lines = render_unified(compare(doc(*old), doc(*new)), context=0).splitlines()
+    assert [line for line in lines if line.startswith("@@")] == [header]
+
+
+@pytest.mark.parametrize(
     ("old", "new", "marked"),
     [
         ("The colour of the bridge.", "The color of the bridge.", "[-colour-]{+color+}"),
