@@ -10,7 +10,10 @@ extractor first, which drops navigation, sidebars and footers by learned
 rules instead of hand-written ones.
 
 Block mapping: h1–h6 → heading, p → paragraph, li → list_item, blockquote →
-quote, figcaption → caption; bare text inside a container → paragraph.
+quote, figcaption → caption, a table row → one paragraph of its cells joined by
+" | " (as Markdown's tables read); bare text inside a container → paragraph, and
+paragraphs inside a list item or a quote take its kind. A <br> is a space; two
+in a row end a paragraph, as a blank line does in text.
 Script, style, iframes, forms, navigation and share/comment/ad widgets are
 dropped; a remaining line of chrome ("SHARE") becomes a boilerplate block,
 exactly as in plain text.
@@ -117,7 +120,6 @@ _CONTAINERS = {
     "tbody",
     "thead",
     "tfoot",
-    "tr",
     "center",
     "hgroup",
     "details",
@@ -149,14 +151,90 @@ def _prune(root: LexborNode) -> None:
             node.decompose()
 
 
-def _walk(node: LexborNode, out: list[tuple[Kind, str]], quote: bool) -> None:
-    inline: list[str] = []
+# Elements that make a block of their own: one holding any of them is walked as a
+# container whose loose text takes the element's kind (a list item's first line).
+_NESTED_BLOCKS = (
+    frozenset(
+        ("p", "li", "ul", "ol", "dl", "div", "blockquote", "table", "pre", "figure", "section")
+    )
+    | _HEADINGS
+)
+_BREAK = frozenset(("br",))
 
-    def flush() -> None:
-        text = _clean("".join(inline))
+
+def _holds(node: LexborNode, tags: frozenset[str]) -> bool:
+    """Whether an element inside `node` is one of `tags` (a walk of its elements: a
+    CSS query compiles its selector on every call, 5–10 µs)."""
+    inside = node.traverse(include_text=False)
+    next(inside)  # the node itself
+    return any(element.tag in tags for element in inside)
+
+
+def _lines(parts: list[str | None]) -> list[str]:
+    """Inline text whose line breaks (<br>) are None: one break is a space; two or more
+    in a row (white space between) end a paragraph, as a blank line does in text.
+
+    >>> _lines(["Sign up", None, "today", None, " ", None, "Next"])
+    ['Sign up today', 'Next']
+    """
+    paragraphs: list[str] = []
+    current: list[str] = []
+    breaks = 0
+    for part in parts:
+        if part is None:
+            breaks += 1
+            continue
+        if breaks and not part.strip():
+            continue  # white space between breaks
+        if breaks >= 2:
+            paragraphs.append("".join(current))
+            current = []
+        elif breaks:
+            current.append(" ")
+        breaks = 0
+        current.append(part)
+    paragraphs.append("".join(current))
+    return paragraphs
+
+
+def _inline(node: LexborNode, parts: list[str | None]) -> None:
+    """The text inside `node` onto `parts`, its line breaks as None."""
+    if not _holds(node, _BREAK):
+        parts.append(node.text(deep=True, separator=""))
+        return
+    child = node.child
+    while child is not None:
+        if child.tag == "-text":
+            parts.append(child.text_content or "")
+        elif child.tag == "br":
+            parts.append(None)
+        elif child.tag != "-comment":
+            _inline(child, parts)
+        child = child.next
+
+
+def _row(row: LexborNode) -> str:
+    """A table row as one line, its cells joined by " | " (as Markdown's rows are)."""
+    cells = []
+    for cell in row.iter():
+        parts: list[str | None] = []
+        _inline(cell, parts)
+        text = _clean(" ".join(_lines(parts)))
         if text:
-            out.append(("quote" if quote else "paragraph", text))
-        inline.clear()
+            cells.append(text)
+    return " | ".join(cells)
+
+
+def _walk(node: LexborNode, out: list[tuple[Kind, str]], loose: Kind) -> None:
+    """The blocks under `node`; its loose text, and its paragraphs, are of kind `loose`
+    (a paragraph, or a quote inside a blockquote, a list item inside a list item…)."""
+    inline: list[str | None] = []
+
+    def add(kind: Kind, parts: list[str | None]) -> None:
+        for line in _lines(parts):
+            text = _clean(line)
+            if text:
+                out.append((kind, text))
 
     child = node.child
     while child is not None:
@@ -166,26 +244,31 @@ def _walk(node: LexborNode, out: list[tuple[Kind, str]], quote: bool) -> None:
         elif tag in ("-comment", "!doctype"):
             pass
         elif tag == "br":
-            inline.append("\n")
+            inline.append(None)
         elif tag in _BLOCK_KINDS:
-            flush()
-            nested = child.css_first("ul, ol, p") if tag == "li" else None
-            if nested is not None:
-                _walk(child, out, quote)  # a list item holding lists or paragraphs
+            add(loose, inline)
+            inline = []
+            kind = _BLOCK_KINDS[tag]
+            if kind == "paragraph":
+                kind = loose
+            if tag != "p" and _holds(child, _NESTED_BLOCKS):  # a <p> never holds blocks
+                _walk(child, out, kind)  # e.g. a list item holding lists or paragraphs
             else:
-                kind = _BLOCK_KINDS[tag]
-                if quote and kind == "paragraph":
-                    kind = "quote"
-                text = _clean(child.text(deep=True, separator=" " if tag in ("td", "th") else ""))
-                if text:
-                    out.append((kind, text))
-        elif tag in _CONTAINERS or tag == "blockquote":
-            flush()
-            _walk(child, out, quote or tag == "blockquote")
+                parts: list[str | None] = []
+                _inline(child, parts)
+                add(kind, parts)
+        elif tag == "tr":
+            add(loose, inline)
+            inline = []
+            add(loose, [_row(child)])
+        elif tag in _CONTAINERS:
+            add(loose, inline)
+            inline = []
+            _walk(child, out, "quote" if tag == "blockquote" else loose)
         else:  # inline element: a, em, strong, span…
-            inline.append(child.text(deep=True, separator=""))
+            _inline(child, inline)
         child = child.next
-    flush()
+    add(loose, inline)
 
 
 def _blocks(pairs: list[tuple[Kind, str]]) -> tuple[Block, ...]:
@@ -281,5 +364,5 @@ def parse_html(
     out: list[tuple[Kind, str]] = []
     if root is not None:
         _prune(root)
-        _walk(root, out, quote=False)
+        _walk(root, out, "paragraph")
     return _blocks(out)

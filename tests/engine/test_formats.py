@@ -46,6 +46,63 @@ def test_html_drops_chrome_and_keeps_structure() -> None:
     ]
 
 
+def kinds_and_texts(html: str) -> list[tuple[str, str]]:
+    return [(b.kind, b.text) for b in parse_html(html)]
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>Sign up<br>today.</p>", [("paragraph", "Sign up today.")]),
+        ("<h2>Storm<br/>Live</h2>", [("heading", "Storm Live")]),
+        (
+            "<figure><figcaption>A dog.<br>Photo: Ann Lee</figcaption></figure>",
+            [("caption", "A dog. Photo: Ann Lee")],
+        ),
+        ("<p>One <em>two<br>three</em> four.</p>", [("paragraph", "One two three four.")]),
+        # Two line breaks in a row end a paragraph, as a blank line does in text.
+        (
+            "<div>First one.<br><br>\n<br>Second one.</div>",
+            [("paragraph", "First one."), ("paragraph", "Second one.")],
+        ),
+        (
+            "<p>First one.<br> <br>Second one.</p>",
+            [("paragraph", "First one."), ("paragraph", "Second one.")],
+        ),
+        # Blocks inside a list item are not glued together.
+        (
+            "<ul><li><div>First</div><div>Second</div></li></ul>",
+            [("list_item", "First"), ("list_item", "Second")],
+        ),
+    ],
+)
+def test_html_line_breaks_and_nested_blocks_keep_words_apart(
+    html: str, expected: list[tuple[str, str]]
+) -> None:
+    """A <br> used to vanish inside a paragraph ("Sign uptoday."), and blocks inside a list
+    item ran together ("FirstSecond")."""
+    assert kinds_and_texts(html) == expected
+
+
+@pytest.mark.parametrize(
+    ("markdown", "html"),
+    [
+        ("- a\n\n- b\n\nAfter.", "<ul><li><p>a</p></li><li><p>b</p></li></ul><p>After.</p>"),
+        ("- item\n  - nested\n- two", "<ul><li>item<ul><li>nested</li></ul></li><li>two</li></ul>"),
+        (
+            "| Name | Votes |\n|---|---|\n| Smith | 1,204 |",
+            "<table><thead><tr><th>Name</th><th>Votes</th></tr></thead>"
+            "<tbody><tr><td>Smith</td><td>1,204</td></tr></tbody></table>",
+        ),
+    ],
+    ids=["loose-list", "nested-list", "table"],
+)
+def test_html_reads_as_the_markdown_it_was_rendered_from(markdown: str, html: str) -> None:
+    """HTML versus Markdown is never a change: list items holding paragraphs or lists
+    stay list items, and a table row is one block in both."""
+    assert parse_html(html) == parse_markdown(markdown)
+
+
 def test_whole_page_goes_through_main_content_extraction() -> None:
     body = " ".join(["The council approved the new budget after a long debate."] * 4)
     page = f"""<html><head><title>x</title></head><body>
