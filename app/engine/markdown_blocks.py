@@ -29,6 +29,7 @@ _MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 _MAX_NESTING: int = _MD.options["maxNesting"]
 _SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
+_BREAK = re.compile(r"<br\b", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 
@@ -42,8 +43,8 @@ def _inline_text(token: Token) -> str:
             parts.append(" ")
         elif child.type == "image":
             parts.append("".join(c.content for c in child.children or ()))
-        elif child.type == "html_inline":
-            continue
+        elif child.type == "html_inline" and _BREAK.match(child.content):
+            parts.append(" ")  # a line break, as in HTML: a space
     text = _SHORTCODE.sub(" ", "".join(parts))
     return _SPACE.sub(" ", _TAG.sub("", normalize_text(text))).strip()
 

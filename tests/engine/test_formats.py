@@ -84,6 +84,13 @@ def test_html_line_breaks_and_nested_blocks_keep_words_apart(
     assert kinds_and_texts(html) == expected
 
 
+def test_markdown_inline_br_is_a_space_as_in_html() -> None:
+    assert parse_markdown("Sign up<br>today, <BR/>now.") == parse_html(
+        "<p>Sign up<br>today, <br>now.</p>"
+    )
+    assert parse_markdown("Sign up<br>today.")[0].text == "Sign up today."
+
+
 @pytest.mark.parametrize(
     ("markdown", "html"),
     [
