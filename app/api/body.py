@@ -89,8 +89,9 @@ def _decode(body: bytes, charset: str | None) -> str:
 
 
 def load_json(body: bytes, charset: str | None = None, *, max_depth: int = 32) -> Any:
-    """Parse a JSON body; syntax errors and nesting past `max_depth` are 422 problems."""
-    return payloads.load_json(_decode(body, charset), max_depth=max_depth)
+    """Parse a JSON body; syntax errors and nesting past `max_depth` are 422 problems.
+    A byte order mark opening it is ignored, as RFC 8259 allows."""
+    return payloads.load_json(_decode(body, charset).removeprefix("\ufeff"), max_depth=max_depth)
 
 
 def load_json_body(content_type: str | None, body: bytes, *, max_depth: int) -> Any:

@@ -99,9 +99,13 @@ def prepare(line: int, article_id: str, new: NewRevision, limits: ContentLimits)
     return ImportItem(line, article_id, new, parse_revision(new, limits))
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 class LineSplitter:
     """NDJSON lines from a stream of chunks, numbered from 1, in bounded memory: a line
-    longer than `max_bytes` is dropped as it streams and comes out as None."""
+    longer than `max_bytes` is dropped as it streams and comes out as None. A byte
+    order mark opening the stream is dropped (JSON parsers may ignore one: RFC 8259)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -131,6 +135,8 @@ class LineSplitter:
         self._take(tail)
         self._number += 1
         line = None if self._overlong else bytes(self._buffer).rstrip(b"\r")
+        if self._number == 1 and line is not None:
+            line = line.removeprefix(UTF8_BOM)  # as Windows tools write UTF-8 files
         self._buffer.clear()
         self._overlong = False
         if line is None or line.strip():

@@ -1,6 +1,7 @@
 """Bad input gets an RFC 9457 problem that says what to fix, and nothing is stored."""
 
 import gzip
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -154,6 +155,17 @@ def test_streamed_body_over_the_limit(client: TestClient) -> None:
     )
     assert_problem(response, 413)
     nothing_stored(client)
+
+
+def test_a_json_body_opening_with_a_byte_order_mark_is_read(client: TestClient) -> None:
+    """RFC 8259 lets a parser ignore a BOM; it was a 422 that said to "decode using utf-8-sig"."""
+    body = "\ufeff" + json.dumps({"text": "The storm reached the coast."})
+    response = client.post(
+        "/v1/articles/a/revisions",
+        content=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
 
 
 def test_gzip_body_is_inflated(client: TestClient) -> None:

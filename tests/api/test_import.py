@@ -125,6 +125,18 @@ def test_an_empty_upload_imports_nothing(client: TestClient) -> None:
     }
 
 
+def test_a_byte_order_mark_opening_the_file_is_ignored(client: TestClient) -> None:
+    """Windows tools open UTF-8 files with a BOM: line 1 used to fail ("Unexpected UTF-8
+    BOM"), so the article's history began at line 2. Sent in small chunks, the BOM is
+    split across them."""
+    body = b"\xef\xbb\xbf" + lines(
+        {"article_id": "bom", "text": A}, {"article_id": "bom", "text": B}
+    )
+    answer = client.post("/v1/import", content=iter([body[:2], body[2:]]), headers=NDJSON)
+    assert answer.json()["created"] == 2, answer.text
+    assert client.get("/v1/articles/bom/revisions/1").json()["text"] == A
+
+
 def test_a_line_over_the_body_limit_fails_alone(make_client) -> None:
     client = make_client(MAX_BODY_BYTES=2000)
     big = {"article_id": "big", "text": "word " * 1000}
