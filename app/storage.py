@@ -244,7 +244,7 @@ def save_articles(session: Session, articles: Sequence[LockedArticle]) -> None:
     if not articles:
         return
     rows = [_saved(a) for a in articles]
-    session.execute(_SAVE_ARTICLE, rows if len(rows) > 1 else rows[0])
+    session.connection().execute(_SAVE_ARTICLE, rows if len(rows) > 1 else rows[0])
 
 
 def _saved(article: LockedArticle) -> dict[str, Any]:
@@ -738,6 +738,7 @@ _INSERT_ONE = {
     name: insert(Base.metadata.tables[name]).returning(Base.metadata.tables[name].c.id)
     for name in ("revision", "change")
 }
+_INSERT_KINDS = insert(Base.metadata.tables["change_kind"])
 
 
 def _insert_with_ids(session: Session, table_name: str, rows: Sequence[Revision | Change]) -> None:
@@ -746,7 +747,8 @@ def _insert_with_ids(session: Session, table_name: str, rows: Sequence[Revision 
     A single row skips the bulk machinery (sentinels, sorting), a third of an ingest's
     time in SQLAlchemy."""
     if len(rows) == 1:
-        rows[0].id = session.execute(_INSERT_ONE[table_name], _values(rows[0])).scalar_one()
+        statement = _INSERT_ONE[table_name]
+        rows[0].id = session.connection().execute(statement, _values(rows[0])).scalar_one()
         return
     table = Base.metadata.tables[table_name]
     ids = session.scalars(
@@ -818,7 +820,7 @@ def add_revisions(session: Session, rows: Sequence[tuple[Revision, Change | None
     if kinds and copy:
         _copy(session, "change_kind", kinds)
     elif kinds:
-        session.execute(insert(Base.metadata.tables["change_kind"]), kinds)
+        session.connection().execute(_INSERT_KINDS, kinds)
 
 
 def list_articles(
