@@ -217,9 +217,14 @@ def _row(row: LexborNode) -> str:
     """A table row as one line, its cells joined by " | " (as Markdown's rows are)."""
     cells = []
     for cell in row.iter():
-        parts: list[str | None] = []
-        _inline(cell, parts)
-        text = _clean(" ".join(_lines(parts)))
+        if _holds(cell, _NESTED_BLOCKS):  # paragraphs or lists in a cell: their texts
+            inside: list[tuple[Kind, str]] = []
+            _walk(cell, inside, "paragraph")
+            text = " ".join(text for _, text in inside)
+        else:
+            parts: list[str | None] = []
+            _inline(cell, parts)
+            text = _clean(" ".join(_lines(parts)))
         if text:
             cells.append(text)
     return " | ".join(cells)

@@ -69,7 +69,11 @@ def kinds_and_texts(html: str) -> list[tuple[str, str]]:
             "<p>First one.<br> <br>Second one.</p>",
             [("paragraph", "First one."), ("paragraph", "Second one.")],
         ),
-        # Blocks inside a list item are not glued together.
+        # Blocks inside a list item or a table cell are not glued together.
+        (
+            "<table><tr><td><p>Ann Lee</p><p>Rep.</p></td><td>1,204<br>votes</td></tr></table>",
+            [("paragraph", "Ann Lee Rep. | 1,204 votes")],
+        ),
         (
             "<ul><li><div>First</div><div>Second</div></li></ul>",
             [("list_item", "First"), ("list_item", "Second")],
