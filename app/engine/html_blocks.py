@@ -309,6 +309,7 @@ def _extract_main(html: str) -> str | None:
         ("main", "article"),
         ("row", "tr"),
         ("cell", "td"),
+        ("lb", "br"),
     ):
         xml = re.sub(rf"<(/?){src}\b[^>]*>", rf"<\1{dst}>", xml)
     return xml

@@ -119,11 +119,14 @@ def test_whole_page_goes_through_main_content_extraction() -> None:
     page = f"""<html><head><title>x</title></head><body>
       <header><a href="/">Site</a> <a href="/world">World</a> <a href="/sport">Sport</a></header>
       <div id="content"><h2>Budget approved</h2><p>{body}</p>
-      <p>Opposition members said the plan would raise taxes for families next year.</p></div>
+      <p>Opposition members said the plan would raise taxes for families next year.</p>
+      <p>Sign up<br>today for the newsletter about the council and its budget.</p></div>
       <footer>Contact us · Privacy policy · Terms of use</footer></body></html>"""
     texts = [b.text for b in parse_html(page)]
     assert "Budget approved" in texts
     assert body in texts
+    # The extractor writes a <br> as <lb/>: still a space.
+    assert "Sign up today for the newsletter about the council and its budget." in texts
     assert not any("Privacy" in t or "Sport" in t for t in texts)
 
 
