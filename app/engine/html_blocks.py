@@ -13,7 +13,7 @@ Block mapping: h1–h6 → heading, p → paragraph, li → list_item, blockquot
 quote, figcaption → caption, a table row → one paragraph of its cells joined by
 " | " (as Markdown's tables read); bare text inside a container → paragraph, and
 paragraphs inside a list item or a quote take its kind. A <br> is a space; two
-in a row end a paragraph, as a blank line does in text.
+in a row end a paragraph, as a blank line does in text, and so does an <hr>.
 Script, style, iframes, forms, navigation and share/comment/ad widgets are
 dropped; a remaining line of chrome ("SHARE") becomes a boilerplate block,
 exactly as in plain text.
@@ -159,7 +159,9 @@ _NESTED_BLOCKS = (
     )
     | _HEADINGS
 )
-_BREAK = frozenset(("br",))
+# A line break, and a rule, which ends a paragraph as two line breaks do.
+_BREAKS: dict[str, tuple[None, ...]] = {"br": (None,), "hr": (None, None)}
+_BREAK = frozenset(_BREAKS)
 
 
 def _holds(node: LexborNode, tags: frozenset[str]) -> bool:
@@ -206,8 +208,8 @@ def _inline(node: LexborNode, parts: list[str | None]) -> None:
     while child is not None:
         if child.tag == "-text":
             parts.append(child.text_content or "")
-        elif child.tag == "br":
-            parts.append(None)
+        elif child.tag in _BREAK:
+            parts.extend(_BREAKS[child.tag])
         elif child.tag != "-comment":
             _inline(child, parts)
         child = child.next
@@ -248,8 +250,8 @@ def _walk(node: LexborNode, out: list[tuple[Kind, str]], loose: Kind) -> None:
             inline.append(child.text_content or "")
         elif tag in ("-comment", "!doctype"):
             pass
-        elif tag == "br":
-            inline.append(None)
+        elif tag in _BREAK:
+            inline.extend(_BREAKS[tag])
         elif tag in _BLOCK_KINDS:
             add(loose, inline)
             inline = []

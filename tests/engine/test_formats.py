@@ -69,6 +69,10 @@ def kinds_and_texts(html: str) -> list[tuple[str, str]]:
             "<p>First one.<br> <br>Second one.</p>",
             [("paragraph", "First one."), ("paragraph", "Second one.")],
         ),
+        (
+            "<div>First one.<hr>Second one.</div>",
+            [("paragraph", "First one."), ("paragraph", "Second one.")],
+        ),
         # Blocks inside a list item or a table cell are not glued together.
         (
             "<table><tr><td><p>Ann Lee</p><p>Rep.</p></td><td>1,204<br>votes</td></tr></table>",
