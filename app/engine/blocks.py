@@ -22,7 +22,7 @@ from app.engine.classify import (
     looks_like_heading,
     split_glued_heading,
 )
-from app.engine.normalize import normalize_text, split_paragraphs
+from app.engine.normalize import list_marker, normalize_text, split_paragraphs
 
 __all__ = [
     "KINDS",
@@ -183,7 +183,10 @@ def parse_text(text: str) -> tuple[Block, ...]:
     blocks = []
     kind: Kind
     for i, (piece, explicit) in enumerate(pieces):
-        if chrome[i] and not explicit:
+        marker = 0 if explicit else list_marker(piece)
+        if marker:  # "- item", "1. item": the item's text, as HTML and Markdown give it
+            kind, piece = "list_item", piece[marker:]
+        elif chrome[i] and not explicit:
             kind = "boilerplate"
         elif explicit or (looks_like_heading(piece) and i + 1 < len(pieces) and not chrome[i + 1]):
             kind = "heading"

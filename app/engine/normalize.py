@@ -1,6 +1,7 @@
 """Text normalization: one small pure function per concern, like ftfy's fixers.
 
-Public API: normalize_text, join_hard_wraps, split_paragraphs, INVISIBLE, VISIBLE_TEXT_PATTERN.
+Public API: normalize_text, join_hard_wraps, split_paragraphs, list_marker, INVISIBLE,
+VISIBLE_TEXT_PATTERN.
 
 Everything that is reformatting rather than editing is removed here, so the
 aligner never sees it: Unicode composition, line endings, exotic spaces,
@@ -15,6 +16,7 @@ __all__ = [
     "INVISIBLE",
     "VISIBLE_TEXT_PATTERN",
     "join_hard_wraps",
+    "list_marker",
     "normalize_text",
     "split_paragraphs",
 ]
@@ -55,6 +57,9 @@ _BLANK_LINES = re.compile(r"\n[ ]*\n\s*")
 # A line that ends like a sentence (or a quoted sentence) is a whole paragraph
 # in texts that put one paragraph on each line.
 _SENTENCE_END = re.compile(r"[.!?:;…]['\"”’)\]]*$|['\"”’]$")
+# A list item's marker opening a line: a bullet, or a number with "." or ")", then a
+# space and the item's text ("– " and "— " open quoted speech, not items).
+_LIST_MARKER = re.compile(r"(?:[-*+•◦▪‣]|\d{1,3}[.)]) +(?=\S)")
 
 
 def normalize_text(text: str) -> str:
@@ -97,16 +102,46 @@ def _one_per_line(lines: list[str]) -> bool:
     return all(_SENTENCE_END.search(line) for line in lines[:-1])
 
 
+def list_marker(line: str) -> int:
+    """The length of the list marker opening `line` (0: none); an item needs a letter
+    or digit after it ("* * *" is a divider).
+
+    >>> list_marker("- Rates rose."), list_marker("12) Twelfth"), list_marker("-5 degrees")
+    (2, 4, 0)
+    >>> list_marker("* * *"), list_marker("2024. A year")
+    (0, 0)
+    """
+    found = _LIST_MARKER.match(line)
+    if found is None or not any(c.isalnum() for c in line[found.end() :]):
+        return 0
+    return found.end()
+
+
+def _items(lines: list[str]) -> list[str]:
+    """A chunk's lines as paragraphs, one per list item: a line opening with a list
+    marker starts one, and the lines after it until the next are its wraps."""
+    paragraphs: list[list[str]] = []
+    for line in lines:
+        if not paragraphs or list_marker(line):
+            paragraphs.append([line])
+        else:
+            paragraphs[-1].append(line)
+    return [" ".join(p) for p in paragraphs]
+
+
 def split_paragraphs(text: str) -> list[str]:
     """Split normalized text into paragraph strings.
 
     Texts with blank lines use them as separators and join the lines inside a
-    paragraph; texts without any blank line have one paragraph per line.
+    paragraph, but for list items, one a line; texts without any blank line have
+    one paragraph per line.
 
     >>> split_paragraphs("One.\\nTwo.")
     ['One.', 'Two.']
     >>> split_paragraphs("One\\nstill one.\\n\\nTwo.")
     ['One still one.', 'Two.']
+    >>> split_paragraphs("Key points\\n- rates rose\\n- markets\\nrallied\\n\\nEnd.")
+    ['Key points', '- rates rose', '- markets rallied', 'End.']
     """
     text = text.strip()
     if not text:
@@ -122,6 +157,8 @@ def split_paragraphs(text: str) -> list[str]:
         lines = [line for line in chunk.split("\n") if line]
         if _one_per_line(lines):
             paragraphs.extend(lines)
+        elif any(list_marker(line) for line in lines):
+            paragraphs.extend(_items(lines))
         else:
             paragraphs.append(join_hard_wraps(chunk))
     return paragraphs

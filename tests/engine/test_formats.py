@@ -118,6 +118,41 @@ def test_html_reads_as_the_markdown_it_was_rendered_from(markdown: str, html: st
     assert parse_html(html) == parse_markdown(markdown)
 
 
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        (
+            "Key points:\n\n- Rates rose 0.25 points\n- Inflation fell to 3%\n\nThe vote was late.",
+            "<p>Key points:</p><ul><li>Rates rose 0.25 points</li><li>Inflation fell to 3%</li>"
+            "</ul><p>The vote was late.</p>",
+        ),
+        (
+            "How to vote:\n\n1. Register online\n2) Vote by mail\n\nPolls close at 8 p.m.",
+            "<p>How to vote:</p><ol><li>Register online</li><li>Vote by mail</li></ol>"
+            "<p>Polls close at 8 p.m.</p>",
+        ),
+        (  # items in a paragraph's lines, one of them wrapped
+            "Key points\n• Rates rose\n• Markets\nrallied\n\nThe vote was late.",
+            "<h2>Key points</h2><ul><li>Rates rose</li><li>Markets rallied</li></ul>"
+            "<p>The vote was late.</p>",
+        ),
+    ],
+    ids=["bullets", "numbers", "wrapped"],
+)
+def test_text_lists_read_as_the_html_lists(text: str, html: str) -> None:
+    """A list in plain text is list items, as the same list in HTML or Markdown: the
+    bullets ran together into one paragraph, or the first item read as a heading."""
+    assert parse_text(text) == parse_html(html)
+
+
+@pytest.mark.parametrize(
+    "text", ["– Yes, he said, it was late.", "-5 degrees tonight.", "* * *", "2024. A year."]
+)
+def test_text_that_only_looks_like_a_list_stays_as_it_is(text: str) -> None:
+    assert [b.kind for b in parse_text(text)] != ["list_item"]
+    assert parse_text(text)[0].text == text
+
+
 def test_whole_page_goes_through_main_content_extraction() -> None:
     body = " ".join(["The council approved the new budget after a long debate."] * 4)
     page = f"""<html><head><title>x</title></head><body>
