@@ -3,6 +3,9 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from app.engine import NestingTooDeep, compare, parse_html, parse_markdown, parse_text
 
@@ -235,3 +238,39 @@ def test_very_large_pages_are_walked_without_extraction(monkeypatch: pytest.Monk
     assert {b.text for b in blocks} == {
         "Officials said the bridge would reopen next week after repairs."
     }
+
+
+WORDS = ["oil", "gas", "deal", "said", "the", "new", "$60", "5%", "Monday", "rose"]
+MARKUP = ["*em*", "**strong**", "[link](https://x.example)", "`code`"]
+line = st.lists(st.sampled_from(WORDS + MARKUP), min_size=1, max_size=8).map(
+    lambda ws: " ".join(ws) + "."
+)
+markdown_block = st.one_of(
+    st.lists(st.sampled_from(["Energy", "Oil", "Talks"]), min_size=1, max_size=3).map(
+        lambda ws: "## " + " ".join(ws)
+    ),
+    st.lists(line, min_size=1, max_size=3).map("\n".join),  # a paragraph, hard-wrapped
+    st.tuples(line, line).map("  \n".join),  # a hard line break
+    st.lists(line, min_size=1, max_size=4).map(lambda ls: "\n".join("- " + x for x in ls)),
+    st.lists(line, min_size=2, max_size=3).map(lambda ls: "\n\n".join("- " + x for x in ls)),
+    st.lists(line, min_size=1, max_size=4).map(
+        lambda ls: "\n".join(f"{k + 1}. {x}" for k, x in enumerate(ls))
+    ),
+    st.tuples(line, st.lists(line, min_size=1, max_size=2)).map(
+        lambda t: "- " + t[0] + "".join("\n  - " + x for x in t[1])
+    ),
+    st.lists(line, min_size=1, max_size=3).map(lambda ls: "\n>\n".join("> " + x for x in ls)),
+    st.lists(st.tuples(line, line), min_size=1, max_size=3).map(
+        lambda rows: "| A | B |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
+    ),
+)
+RENDER = MarkdownIt("commonmark").enable("table")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(markdown_block, min_size=1, max_size=6).map(lambda bs: "\n\n".join(bs) + "\n"))
+def test_markdown_rendered_to_html_parses_as_the_markdown(markdown: str) -> None:
+    """A CMS that sends its Markdown rendered as HTML sends the same article: headings,
+    wrapped and broken lines, tight, loose, numbered and nested lists, quotes and
+    tables give the same blocks both ways."""
+    assert parse_html(RENDER.render(markdown)) == parse_markdown(markdown)
