@@ -13,7 +13,8 @@ Block mapping: h1–h6 → heading, p → paragraph, li → list_item, blockquot
 quote, figcaption → caption, a table row → one paragraph of its cells joined by
 " | " (as Markdown's tables read); bare text inside a container → paragraph, and
 paragraphs inside a list item or a quote take its kind. A <br> is a space; two
-in a row end a paragraph, as a blank line does in text, and so does an <hr>.
+in a row end a paragraph, as a blank line does in text, and so does an <hr>;
+a <q> reads in quotation marks, as browsers show it.
 Script, style, iframes, forms, navigation and share/comment/ad widgets are
 dropped; a remaining line of chrome ("SHARE") becomes a boilerplate block,
 exactly as in plain text.
@@ -161,7 +162,9 @@ _NESTED_BLOCKS = (
 )
 # A line break, and a rule, which ends a paragraph as two line breaks do.
 _BREAKS: dict[str, tuple[None, ...]] = {"br": (None,), "hr": (None, None)}
-_BREAK = frozenset(_BREAKS)
+# Elements whose text is not simply their text: breaks, and <q>, which browsers show
+# in quotation marks (and change records look for quotation marks).
+_MARKED = frozenset(_BREAKS) | {"q"}
 
 
 def _holds(node: LexborNode, tags: frozenset[str]) -> bool:
@@ -200,19 +203,24 @@ def _lines(parts: list[str | None]) -> list[str]:
 
 
 def _inline(node: LexborNode, parts: list[str | None]) -> None:
-    """The text inside `node` onto `parts`, its line breaks as None."""
-    if not _holds(node, _BREAK):
+    """The text of `node` onto `parts`, its line breaks as None, a <q> in quotation marks."""
+    quoted = node.tag == "q"
+    if quoted:
+        parts.append("“")
+    if not _holds(node, _MARKED):
         parts.append(node.text(deep=True, separator=""))
-        return
-    child = node.child
-    while child is not None:
-        if child.tag == "-text":
-            parts.append(child.text_content or "")
-        elif child.tag in _BREAK:
-            parts.extend(_BREAKS[child.tag])
-        elif child.tag != "-comment":
-            _inline(child, parts)
-        child = child.next
+    else:
+        child = node.child
+        while child is not None:
+            if child.tag == "-text":
+                parts.append(child.text_content or "")
+            elif child.tag in _BREAKS:
+                parts.extend(_BREAKS[child.tag])
+            elif child.tag != "-comment":
+                _inline(child, parts)
+            child = child.next
+    if quoted:
+        parts.append("”")
 
 
 def _row(row: LexborNode) -> str:
@@ -250,7 +258,7 @@ def _walk(node: LexborNode, out: list[tuple[Kind, str]], loose: Kind) -> None:
             inline.append(child.text_content or "")
         elif tag in ("-comment", "!doctype"):
             pass
-        elif tag in _BREAK:
+        elif tag in _BREAKS:
             inline.extend(_BREAKS[tag])
         elif tag in _BLOCK_KINDS:
             add(loose, inline)

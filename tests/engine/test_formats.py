@@ -7,7 +7,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from app.engine import NestingTooDeep, compare, parse_html, parse_markdown, parse_text
+from app.engine import (
+    NestingTooDeep,
+    change_record,
+    compare,
+    parse_html,
+    parse_markdown,
+    parse_text,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -100,6 +107,15 @@ def test_markdown_inline_br_is_a_space_as_in_html() -> None:
         "<p>Sign up<br>today, <br>now.</p>"
     )
     assert parse_markdown("Sign up<br>today.")[0].text == "Sign up today."
+
+
+def test_html_q_reads_in_quotation_marks_so_its_edits_are_quote_changes() -> None:
+    """Browsers show a <q> in quotation marks; its text came without them, so an edit
+    inside it was not a quotes_changed."""
+    old = parse_html("<p>The mayor said <q>we will win</q> on Monday.</p>")
+    new = parse_html("<div>The mayor said <q>we might win</q> on Monday.</div>")
+    assert old[0].text == "The mayor said “we will win” on Monday."
+    assert "quotes_changed" in change_record(compare(old, new)).kinds
 
 
 @pytest.mark.parametrize(
