@@ -167,6 +167,21 @@ def _pieces(paragraphs: Sequence[str]) -> list[tuple[str, bool]]:
     return pieces
 
 
+def _list_markers(pieces: Sequence[tuple[str, bool]]) -> list[int]:
+    """The length of each piece's list marker (0: not a list item). A numbered line
+    counts only beside another ("1. Background" above its text is a heading).
+
+    >>> _list_markers([("1. Background", False), ("Text.", False), ("- Item", False)])
+    [0, 0, 2]
+    """
+    markers = [0 if explicit else list_marker(piece) for piece, explicit in pieces]
+    numbered = [bool(m) and pieces[i][0][0].isdigit() for i, m in enumerate(markers)]
+    for i, is_numbered in enumerate(numbered):
+        if is_numbered and not any(numbered[j] for j in (i - 1, i + 1) if 0 <= j < len(pieces)):
+            markers[i] = 0
+    return markers
+
+
 def parse_text(text: str) -> tuple[Block, ...]:
     """Parse plain text into blocks.
 
@@ -180,10 +195,11 @@ def parse_text(text: str) -> tuple[Block, ...]:
     """
     pieces = _pieces(split_paragraphs(normalize_text(text)))
     chrome = [is_boilerplate(p) for p, _ in pieces]
+    markers = _list_markers(pieces)
     blocks = []
     kind: Kind
     for i, (piece, explicit) in enumerate(pieces):
-        marker = 0 if explicit else list_marker(piece)
+        marker = markers[i]
         if marker:  # "- item", "1. item": the item's text, as HTML and Markdown give it
             kind, piece = "list_item", piece[marker:]
         elif chrome[i] and not explicit:

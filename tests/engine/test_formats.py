@@ -172,6 +172,18 @@ def test_text_that_only_looks_like_a_list_stays_as_it_is(text: str) -> None:
     assert parse_text(text)[0].text == text
 
 
+def test_numbered_headings_in_text_stay_headings() -> None:
+    """A numbered line is a list item only beside another: one above its own text is a
+    section heading."""
+    text = "1. Background\n\nThe storm hit the coast.\n\n2. Response\n\nCrews arrived."
+    assert [(b.kind, b.text) for b in parse_text(text)] == [
+        ("heading", "1. Background"),
+        ("paragraph", "The storm hit the coast."),
+        ("heading", "2. Response"),
+        ("paragraph", "Crews arrived."),
+    ]
+
+
 def test_whole_page_goes_through_main_content_extraction() -> None:
     body = " ".join(["The council approved the new budget after a long debate."] * 4)
     page = f"""<html><head><title>x</title></head><body>
