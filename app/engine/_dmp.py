@@ -51,7 +51,9 @@ ANCHORED_MAX_TOKENS = 40_000
 # at the per-call cap, each about 0.06 s here).
 INLINE_CELL_BUDGET = 4_000_000
 
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+# Tokens: a number with its separators whole ("1,204", "3.75", "5:32": changed, it
+# reads [-1,204-]{+1,304+}, not 1,[-204-]{+304+}), words, runs of space, punctuation.
+_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)+|\w+|\s+|[^\w\s]")
 SegmentOp = Literal["equal", "insert", "delete"]
 _OPS: dict[int, SegmentOp] = {
     diff_match_patch.DIFF_EQUAL: "equal",
@@ -215,7 +217,8 @@ def _trim_at_spaces(old: str, new: str) -> tuple[int, int]:
 
 
 def word_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Segment]:
-    """Word-level diff: tokens are words, runs of spaces, and single punctuation marks.
+    """Word-level diff: tokens are numbers with their separators, words, runs of spaces,
+    and single punctuation marks.
 
     >>> [(s.op, s.text) for s in word_diff("foo bar baz", "foo car baz")]
     [('equal', 'foo '), ('delete', 'bar'), ('insert', 'car'), ('equal', ' baz')]

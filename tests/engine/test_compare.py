@@ -308,6 +308,19 @@ def test_deletions_show_before_insertions_in_both_orientations(
     assert [s.op for s in inline if s.op != "equal"] == ["delete", "insert"]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "marked"),
+    [
+        ("Smith won 1,204 votes.", "Smith won 1,304 votes.", "[-1,204-]{+1,304+}"),
+        ("Rates rose to 3.5% today.", "Rates rose to 3.75% today.", "[-3.5-]{+3.75+}%"),
+        ("Polls close at 5:30 p.m.", "Polls close at 6:30 p.m.", "[-5:30-]{+6:30+}"),
+    ],
+)
+def test_a_changed_number_shows_whole(old: str, new: str, marked: str) -> None:
+    """A number is one token with its separators: "1,[-204-]{+304+}" read as a fragment."""
+    assert marked in render_unified(compare(doc(P1, old), doc(P1, new)))
+
+
 def test_compare_leaves_the_garbage_collector_as_it_found_it() -> None:
     """compare() pauses cyclic collection while it runs, and only undoes its own pause."""
     assert gc.isenabled()
