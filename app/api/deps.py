@@ -113,11 +113,13 @@ async def read_body(request: Request) -> bytes:
     def take(pieces: Iterable[bytes | None]) -> None:
         nonlocal size
         for piece in pieces:
-            size += len(piece or b"")
+            if not piece:  # the end of a gzip body (None), or nothing
+                continue
+            size += len(piece)
             if size > limit:
                 verb = "inflates to" if gzip is not None else "is"
                 raise PayloadTooLarge(f"The body {verb} over {limit} bytes, the most accepted.")
-            chunks.append(piece or b"")
+            chunks.append(piece)
 
     try:
         async with asyncio.timeout(settings.BODY_READ_TIMEOUT_SECONDS):

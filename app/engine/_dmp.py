@@ -51,9 +51,11 @@ ANCHORED_MAX_TOKENS = 40_000
 # at the per-call cap, each about 0.06 s here).
 INLINE_CELL_BUDGET = 4_000_000
 
-# Tokens: a number with its separators whole ("1,204", "3.75", "5:32": changed, it
-# reads [-1,204-]{+1,304+}, not 1,[-204-]{+304+}), words, runs of space, punctuation.
-_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)+|\w+|\s+|[^\w\s]")
+# A number with its separators: "5", "1,204", "3.75", "5:32", "05/01".
+NUMBER = r"\d+(?:[.,:/]\d+)*"
+# Tokens: a number whole (changed, it reads [-1,204-]{+1,304+}, not 1,[-204-]{+304+}),
+# words, runs of space, single punctuation marks.
+_TOKEN = re.compile(rf"{NUMBER}|\w+|\s+|[^\w\s]")
 SegmentOp = Literal["equal", "insert", "delete"]
 _OPS: dict[int, SegmentOp] = {
     diff_match_patch.DIFF_EQUAL: "equal",

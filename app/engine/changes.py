@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
-from app.engine._dmp import Segment, word_diff
+from app.engine._dmp import NUMBER, Segment, word_diff
 from app.engine.blocks import Kind, count_words, family
 from app.engine.diff import Diff, HeadingChanges, Summary
 
@@ -91,7 +91,7 @@ REMOVAL_SHARE_WEIGHT = 0.4
 _SUMMARY_FIELDS = tuple(f.name for f in fields(Summary))
 _DOUBLE_QUOTES = '"“”„‟«»″'
 _QUOTE_CHARS = str.maketrans(dict.fromkeys(_DOUBLE_QUOTES[1:], '"') | dict.fromkeys("‘’‚‛′", "'"))
-_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
+_NUMBER = re.compile(NUMBER)
 # Between two double quotes of any style (as if all were '"').
 _QUOTED = re.compile(f"[{_DOUBLE_QUOTES}]([^{_DOUBLE_QUOTES}]+)[{_DOUBLE_QUOTES}]")
 _NON_WORD = re.compile(r"[\W_]+")

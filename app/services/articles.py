@@ -18,7 +18,6 @@ from app.services.pagination import (
     encode_number_cursor,
     encode_time_cursor,
 )
-from app.storage import SummaryRow
 
 REVISION_NUMBER_RE = re.compile(r"[1-9][0-9]*")
 
@@ -86,7 +85,7 @@ def list_revisions(
     limit: int,
     cursor: str | None,
     newest_first: bool = False,
-) -> tuple[list[SummaryRow], str | None]:
+) -> tuple[list[storage.SummaryRow], str | None]:
     """A page of revision rows (see storage.list_revisions) and the next cursor."""
     bound = decode_number_cursor(cursor)
     rows = storage.list_revisions(session, article.id, bound, limit + 1, newest_first=newest_first)

@@ -12,6 +12,7 @@ applied (table import_cursor), so the same run started again after an
 interruption skips exactly the lines already stored.
 """
 
+import codecs
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -99,9 +100,6 @@ def prepare(line: int, article_id: str, new: NewRevision, limits: ContentLimits)
     return ImportItem(line, article_id, new, parse_revision(new, limits))
 
 
-UTF8_BOM = b"\xef\xbb\xbf"
-
-
 class LineSplitter:
     """NDJSON lines from a stream of chunks, numbered from 1, in bounded memory: a line
     longer than `max_bytes` is dropped as it streams and comes out as None. A byte
@@ -136,7 +134,7 @@ class LineSplitter:
         self._number += 1
         line = None if self._overlong else bytes(self._buffer).rstrip(b"\r")
         if self._number == 1 and line is not None:
-            line = line.removeprefix(UTF8_BOM)  # as Windows tools write UTF-8 files
+            line = line.removeprefix(codecs.BOM_UTF8)  # as Windows tools write UTF-8 files
         self._buffer.clear()
         self._overlong = False
         if line is None or line.strip():
