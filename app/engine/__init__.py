@@ -58,7 +58,7 @@ from app.engine.normalize import VISIBLE_TEXT_PATTERN
 from app.engine.render import UNIFIED_CONTEXT, render_unified
 
 # Bumped whenever a diff or a change record of the same input may come out differently.
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 
 __all__ = [
     "EDIT_CLASSES",

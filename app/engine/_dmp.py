@@ -27,6 +27,7 @@ from typing import Literal, NamedTuple
 from diff_match_patch import diff_match_patch
 
 from app.engine.align import match_equal
+from app.engine.blocks import NUMBER
 
 __all__ = [
     "ANCHORED_MAX_TOKENS",
@@ -51,8 +52,6 @@ ANCHORED_MAX_TOKENS = 40_000
 # at the per-call cap, each about 0.06 s here).
 INLINE_CELL_BUDGET = 4_000_000
 
-# A number with its separators: "5", "1,204", "3.75", "5:32", "05/01".
-NUMBER = r"\d+(?:[.,:/]\d+)*"
 # Tokens: a number whole (changed, it reads [-1,204-]{+1,304+}, not 1,[-204-]{+304+}),
 # words, runs of space, single punctuation marks.
 _TOKEN = re.compile(rf"{NUMBER}|\w+|\s+|[^\w\s]")

@@ -26,6 +26,7 @@ from app.engine.normalize import list_marker, normalize_text, split_paragraphs
 
 __all__ = [
     "KINDS",
+    "NUMBER",
     "WORD",
     "Block",
     "BlockWords",
@@ -44,8 +45,12 @@ Family = Literal["heading", "paragraph", "boilerplate"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 _KIND_BY_NAME: dict[str, Kind] = {k: k for k in KINDS}
 _FAMILY: dict[Kind, Family] = {"heading": "heading", "boilerplate": "boilerplate"}
-# What counts as a word everywhere in the engine: summaries, sections, similarity.
-WORD = re.compile(r"\w+")
+# A number with its separators: "5", "1,204", "3.75", "5:32", "05/01".
+NUMBER = r"\d+(?:[.,:/]\d+)*"
+# What counts as a word everywhere in the engine (summaries, sections, similarity):
+# a number whole, as the word diff shows it ("1,204" is one word, not two), or a
+# run of letters, digits and underscores.
+WORD = re.compile(rf"{NUMBER}|\w+")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)(?:\s+#+)?$")
 
 
@@ -77,10 +82,11 @@ def family(kind: Kind) -> Family:
 
 
 def count_words(text: str) -> int:
-    """How many words a text holds: runs of letters, digits and underscores.
+    """How many words a text holds: numbers with their separators, and runs of
+    letters, digits and underscores.
 
-    >>> count_words("Putin’s $60-billion deal, signed.")
-    6
+    >>> count_words("Putin’s $60-billion deal, signed."), count_words("1,204 votes at 5:30")
+    (6, 4)
     """
     return len(WORD.findall(text))
 

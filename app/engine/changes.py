@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
-from app.engine._dmp import NUMBER, Segment, word_diff
-from app.engine.blocks import Kind, count_words, family
+from app.engine._dmp import Segment, word_diff
+from app.engine.blocks import NUMBER, Kind, count_words, family
 from app.engine.diff import Diff, HeadingChanges, Summary
 
 __all__ = [

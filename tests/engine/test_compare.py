@@ -317,8 +317,11 @@ def test_deletions_show_before_insertions_in_both_orientations(
     ],
 )
 def test_a_changed_number_shows_whole(old: str, new: str, marked: str) -> None:
-    """A number is one token with its separators: "1,[-204-]{+304+}" read as a fragment."""
-    assert marked in render_unified(compare(doc(P1, old), doc(P1, new)))
+    """A number is one token with its separators: "1,[-204-]{+304+}" read as a fragment.
+    It is one word in the summary too, as it reads: one word out, one in."""
+    diff = compare(doc(P1, old), doc(P1, new))
+    assert marked in render_unified(diff)
+    assert (diff.summary.words_removed, diff.summary.words_added) == (1, 1)
 
 
 def test_compare_leaves_the_garbage_collector_as_it_found_it() -> None:
