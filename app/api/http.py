@@ -1,7 +1,9 @@
 """HTTP plumbing shared by every route: HEAD wherever GET works, conditional requests."""
 
+import hashlib
 import re
 
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -61,3 +63,68 @@ def if_none_match(header: str | None, etag: str) -> bool:
         tags.append(match.group(1))
         position = match.end()
     return opaque in tags
+
+
+def body_etag(body: bytes) -> str:
+    """A weak entity-tag of a representation's bytes.
+
+    >>> body_etag(b"{}") == body_etag(b"{}"), body_etag(b"{}") == body_etag(b"[]")
+    (True, False)
+    """
+    return f'W/"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+
+
+class ValidateByContent:
+    """Every successful GET under `prefix` that sets no validator of its own gets a
+    weak ETag of its body and `cache_control` (revalidate before reuse), and a
+    matching If-None-Match gets a 304 without the body (RFC 9110 §13.1.2).
+
+    The tag is the body's hash, so it changes exactly when the answer does: a new
+    revision, a rebuilt change record, another page. Stored diffs set their own
+    tags (computed before the diff is) and pass through untouched.
+    """
+
+    def __init__(self, app: ASGIApp, *, prefix: str, cache_control: str) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.cache_control = cache_control
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or not scope["path"].startswith(self.prefix)
+        ):
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None  # the response's start, until its body is whole
+        chunks: list[bytes] = []
+
+        async def send_validated(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                if message["status"] == 200 and "etag" not in Headers(raw=message["headers"]):
+                    held = message
+                    return
+            elif held is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                await self._answer(scope, send, held, b"".join(chunks))
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_validated)
+
+    async def _answer(self, scope: Scope, send: Send, start: Message, body: bytes) -> None:
+        etag = body_etag(body)
+        headers = MutableHeaders(raw=list(start["headers"]))
+        headers["ETag"] = etag
+        headers.setdefault("Cache-Control", self.cache_control)
+        if if_none_match(Headers(scope=scope).get("if-none-match"), etag):
+            kept = [(k, v) for k, v in headers.raw if k not in (b"content-length", b"content-type")]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({**start, "headers": headers.raw})
+        await send({"type": "http.response.body", "body": body})

@@ -83,6 +83,8 @@ IMPORT_BODY: dict[str, Any] = {
     }
 }
 _TEXT = {"schema": {"type": "string"}}
+# Reads under this prefix are validated by their content (app.api.http.ValidateByContent).
+VALIDATED_PREFIX = "/v1/"
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: If-None-Match matched the ETag"}
 }
@@ -109,6 +111,10 @@ def openapi_schema(app: FastAPI) -> dict[str, Any]:
     )
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(definitions.get("$defs", {}))
+    for path, methods in spec["paths"].items():
+        if path.startswith(VALIDATED_PREFIX) and "get" in methods:
+            # Every successful read there carries an ETag (app.api.http.ValidateByContent).
+            methods["get"]["responses"].setdefault("304", {**NOT_MODIFIED[304]})
     for operation in (op for path in spec["paths"].values() for op in path.values()):
         if operation.get("security") and not ADMIN_TAGS & set(operation.get("tags", ())):
             # A key, or none: anonymous calls pass unless AUTH_REQUIRED_FOR_* say otherwise
