@@ -280,6 +280,12 @@ def _walk(node: LexborNode, out: list[tuple[Kind, str]], loose: Kind) -> None:
             add(loose, inline)
             inline = []
             _walk(child, out, "quote" if tag == "blockquote" else loose)
+        elif child.child is not None and _holds(child, _NESTED_BLOCKS):
+            # An inline element around blocks (<span>, <font>, <ins> or <a> around
+            # paragraphs): a container, or its paragraphs would run together.
+            add(loose, inline)
+            inline = []
+            _walk(child, out, loose)
         else:  # inline element: a, em, strong, span…
             _inline(child, inline)
         child = child.next

@@ -92,6 +92,23 @@ def kinds_and_texts(html: str) -> list[tuple[str, str]]:
             "<ul><li><div>First</div><div>Second</div></li></ul>",
             [("list_item", "First"), ("list_item", "Second")],
         ),
+        # Nor inside an inline element around them (an old CMS's <font>, an edit's <ins>).
+        (
+            '<div><span class="body"><p>First one.</p><p>Second one.</p></span></div>',
+            [("paragraph", "First one."), ("paragraph", "Second one.")],
+        ),
+        (
+            "<font face=Arial><p>First one.</p><p>Second one.</p></font>",
+            [("paragraph", "First one."), ("paragraph", "Second one.")],
+        ),
+        (
+            "<blockquote><ins><p>Said one.</p><p>Said two.</p></ins></blockquote>",
+            [("quote", "Said one."), ("quote", "Said two.")],
+        ),
+        (
+            '<a href="/fire"><h2>Fire spreads</h2></a><p>Crews came at <a href="#">dawn</a>.</p>',
+            [("heading", "Fire spreads"), ("paragraph", "Crews came at dawn.")],
+        ),
     ],
 )
 def test_html_line_breaks_and_nested_blocks_keep_words_apart(
