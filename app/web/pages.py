@@ -1,4 +1,4 @@
-"""The diff viewer's pages: recent changes, an article's timeline, and a diff."""
+"""The diff viewer's pages: recent changes, the articles, an article's timeline, and a diff."""
 
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
@@ -16,9 +16,10 @@ from app.api.deps import ArticleId, BodyDep, NumberCursor, RevisionRef, SessionD
 from app.api.diffs import FromQuery, ToQuery
 from app.engine import FEED_KINDS
 from app.errors import Forbidden, InvalidInput, UnsupportedMediaType
-from app.schemas import change_json
+from app.schemas import ARTICLE_ID_PATTERN, change_json
 from app.services.articles import (
     blame,
+    list_articles,
     list_revisions,
     parse_revision_ref,
     require_article,
@@ -118,6 +119,35 @@ def feed_page(
         kinds=FEED_KINDS,
         kind=kind,
         min_significance=min_significance,
+        next_url=next_url,
+    )
+    return page(request, body)
+
+
+ArticleToOpen = Annotated[
+    Annotated[str, StringConstraints(pattern=ARTICLE_ID_PATTERN)] | None,
+    BeforeValidator(_blank_is_none),
+    Query(),
+]
+
+
+@router.get("/articles", dependencies=[PageAccess], response_model=None)
+def articles_page(
+    request: Request,
+    session: SessionDep,
+    article_id: ArticleToOpen = None,
+    cursor: TimeCursor = None,
+) -> HTMLResponse | RedirectResponse:
+    """Every article, most recently active first (one never revised is in no change),
+    and a form that opens an article by its id."""
+    if article_id is not None:
+        return RedirectResponse(f"/ui/articles/{article_id}", status_code=303)
+    rows, next_cursor = list_articles(session, limit=PAGE_SIZE, cursor=cursor)
+    next_url = "/ui/articles?" + urlencode({"cursor": next_cursor}) if next_cursor else None
+    body = render_page(
+        "articles.html",
+        page="articles",
+        articles=[views.article_read(a) for a in rows],
         next_url=next_url,
     )
     return page(request, body)

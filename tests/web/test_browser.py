@@ -160,6 +160,7 @@ def test_pages_pass_axe(
     publish(viewer, article, seeds[1].replace("all-time best", "best ever"), title="Putin’s visit")
     pages = [
         "/ui/",
+        "/ui/articles",
         f"/ui/articles/{article}",
         f"/ui/articles/{article}/diff",
         f"/ui/articles/{article}/diff?view=side",

@@ -165,6 +165,37 @@ def test_the_timeline(client: TestClient) -> None:
     assert form.attributes["action"] == "/ui/articles/t/diff"
 
 
+def test_the_articles_page_lists_every_article_and_opens_one(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article never revised is in no change of the feed: the list finds it."""
+    publish(client, "older", "First words here.", title="Older story")
+    publish(client, "older", "First words here, edited.", title="Older story")
+    publish(client, "new:1", "Only one revision.")
+    tree = assert_safe_page(client.get("/ui/articles"))
+    assert one(tree, 'nav a[aria-current="page"]').text() == "Articles"
+    rows = tree.css("table.listing tbody tr")
+    assert [[c.text() for c in r.css("th, td")][:3] for r in rows] == [
+        ["new:1", "", "1"],  # most recently active first
+        ["older", "Older story", "2"],
+    ]
+    assert attr(one(rows[0], "th a"), "href") == "/ui/articles/new%3A1"
+    assert client.get("/ui/articles/new%3A1").status_code == 200
+    opened = client.get("/ui/articles", params={"article_id": "older"}, follow_redirects=False)
+    assert (opened.status_code, opened.headers["location"]) == (303, "/ui/articles/older")
+    missing = client.get("/ui/articles", params={"article_id": "nope"})
+    assert missing.status_code == 404
+    assert "nope" in one(parse(missing), ".problem").text()
+    blank = client.get("/ui/articles", params={"article_id": ""})
+    assert blank.status_code == 200
+    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    first = parse(client.get("/ui/articles"))
+    older = attr(one(first, 'a[rel="next"]'), "href")
+    rest = parse(client.get(older))
+    assert [one(r, "th").text() for r in rest.css("tbody tr")] == ["older"]
+    assert rest.css_first('a[rel="next"]') is None
+
+
 def test_timeline_pages(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pages, "TIMELINE_SIZE", 2)
     for n in range(5):
@@ -230,6 +261,8 @@ def test_the_feed_filters_and_pages(
         ("/ui/?min_significance=2", 422, "min_significance"),
         ("/ui/?min_significance=nan", 422, "min_significance"),
         ("/ui/articles/bad%20id", 422, "article_id"),
+        ("/ui/articles?article_id=bad%20id", 422, "article_id"),
+        ("/ui/articles?cursor=zzz", 422, "cursor"),
         ("/ui/no/such/page", 404, "/ui/no/such/page"),
     ],
 )
@@ -352,6 +385,7 @@ def test_any_query_gets_a_page_never_a_crash(
         path=st.sampled_from(
             [
                 "/ui/",
+                "/ui/articles",
                 "/ui/articles/seed",
                 "/ui/articles/seed/diff",
                 "/ui/key",
@@ -359,7 +393,9 @@ def test_any_query_gets_a_page_never_a_crash(
             ]
         ),
         query=st.dictionaries(
-            st.sampled_from(["from", "to", "view", "kind", "min_significance", "cursor", "next"]),
+            st.sampled_from(
+                ["from", "to", "view", "kind", "min_significance", "cursor", "next", "article_id"]
+            ),
             _ANY_VALUE,
             max_size=4,
         ),
