@@ -671,6 +671,7 @@ _REDERIVED = _update_by_id(
     "change", "change_pk", "kinds", "significance", "record", "engine_version"
 )
 _PROVENANCE = _update_by_id("revision", "revision_pk", "provenance")
+_TITLE = _update_by_id("revision", "revision_pk", "title")
 
 
 def save_rebuilt(
@@ -680,11 +681,13 @@ def save_rebuilt(
     repaired: Sequence[Change],
     kinds_moved: Sequence[Change],
     provenance_moved: Sequence[Revision],
+    titled: Sequence[Revision] = (),
 ) -> None:
     """Write what a rebuild re-derived for one article, one statement per kind of write:
     the `recomputed` records (kinds, significance, record, engine version), the
     `repaired` ones (lost, inserted anew), the kind rows of the records in
-    `kinds_moved`, and the provenance of the revisions in `provenance_moved`."""
+    `kinds_moved`, the provenance of the revisions in `provenance_moved`, and the
+    title in force of the revisions in `titled`."""
     connection = session.connection()
     if repaired:
         _insert_with_ids(session, "change", repaired)
@@ -709,6 +712,8 @@ def save_rebuilt(
     if provenance_moved:
         rows = [{"revision_pk": r.id, "provenance": r.provenance} for r in provenance_moved]
         connection.execute(_PROVENANCE, rows)
+    if titled:
+        connection.execute(_TITLE, [{"revision_pk": r.id, "title": r.title} for r in titled])
 
 
 def _kind_rows(changes: Sequence[Change]) -> list[dict[str, Any]]:

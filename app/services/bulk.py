@@ -176,7 +176,7 @@ def _states(
     return {
         article_id: _ArticleState(
             row,
-            Head.of(latest[row.id]) if row.id in latest else None,
+            Head.of(latest[row.id], title=row.title) if row.id in latest else None,
             cursors.get(row.id, 0),
             numbers.get(row.id, {}),
         )

@@ -109,13 +109,17 @@ class Head:
     provenance: list[list[int]]
 
     @classmethod
-    def of(cls, revision: Revision, blocks: Sequence[Block] | None = None) -> "Head":
+    def of(
+        cls, revision: Revision, blocks: Sequence[Block] | None = None, title: str | None = None
+    ) -> "Head":
         """`blocks`: the revision's blocks when the caller has them (else read from
-        the stored form)."""
+        the stored form); `title`: the title in force at it, when the caller knows it
+        (the article's, for its latest revision: a row stored before revisions kept
+        the title in force has none when it was sent without one)."""
         return cls(
             revision.revision_no,
             revision.content_sha256,
-            revision.title,
+            title if title is not None else revision.title,
             tuple(blocks) if blocks is not None else stored_blocks(revision),
             revision.provenance,
         )
@@ -140,7 +144,11 @@ def next_revision(
 ) -> tuple[Revision, Change | None]:
     """The rows storing `new` as the article's next revision, diffed against `head`;
     advances the locked article (the caller saves it). Single ingest, bulk import and rebuild all
-    derive revisions, provenance and change records here."""
+    derive revisions, provenance and change records here.
+
+    A revision sent without a title stands under the one in force (the last one
+    given): it is stored with it, and a title changes only when one given differs.
+    """
     article.latest_revision_no += 1
     number = article.latest_revision_no
     article.updated_at = now
@@ -157,7 +165,7 @@ def next_revision(
         provenance=[[number, number] for _ in doc.blocks],
         original_body=zlib.compress(new.body.encode("utf-8"), BODY_COMPRESSION),
         original_media_type=new.media_type,
-        title=new.title,
+        title=article.title,
         url=new.url,
         published_at=new.published_at,
         received_at=now,
@@ -227,7 +235,7 @@ def ingest_revision(
     article, listeners, latest, namesakes = storage.lock_for_ingest(
         session, article_id, now, doc.sha256
     )
-    head = Head.of(latest) if latest is not None else None
+    head = Head.of(latest, title=article.title) if latest is not None else None
     if latest is not None and repeats(head, doc, new):
         return IngestOutcome(article_id, latest, storage.get_change(session, latest.id), False)
     revert_of = namesakes[-1] if namesakes else None

@@ -51,9 +51,13 @@ def rebuild_article(session: Session, article_pk: int, *, now: datetime) -> Rebu
     repaired: list[Change] = []
     kinds_moved: list[Change] = []
     provenance_moved: list[Revision] = []
+    titled: list[Revision] = []  # stored without the title in force (engines before 5)
     for revision, change in history:
         number = revision.revision_no
         blocks = stored_blocks(revision)
+        if revision.title is None and head is not None and head.title is not None:
+            revision.title = head.title
+            titled.append(revision)
         if head is None:
             provenance = [[number, number] for _ in blocks]
         else:
@@ -98,6 +102,7 @@ def rebuild_article(session: Session, article_pk: int, *, now: datetime) -> Rebu
         repaired=repaired,
         kinds_moved=kinds_moved,
         provenance_moved=provenance_moved,
+        titled=titled,
     )
     notifications.enqueue(session, moved, now=now, event_type=notifications.EVENT_REDERIVED)
     return report

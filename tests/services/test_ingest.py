@@ -5,17 +5,19 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 from sqlalchemy import text as text_sql
 from sqlalchemy.orm import Session
 
 from app import storage
 from app.db import Sessions
+from app.engine import TitleChange
 from app.errors import InvalidInput
-from app.models import Receipt
+from app.models import Change, Receipt, Revision
 from app.services import receipts
 from app.services.content import ContentLimits, NewRevision
 from app.services.ingest import ingest
+from app.services.rebuild import rebuild_article
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 LIMITS = ContentLimits()
@@ -49,6 +51,47 @@ def test_repeating_the_latest_stores_nothing(session: Session) -> None:
     assert (retitled.revision.revision_no, retitled.created) == (2, True)
     assert retitled.change is not None
     assert retitled.change.record.kinds == ("title_changed",)
+
+
+def test_a_revision_sent_without_a_title_stands_under_the_one_in_force(session: Session) -> None:
+    """A CMS that sends the title only now and then: the title changes only when one
+    given differs from the last one given (it read "title set" each time it came back)."""
+    ingest(session, article_id="t", new=text(A, "Storm nears"), now=NOW, limits=LIMITS)
+    untitled = ingest(session, article_id="t", new=text(f"{A}\n\n{B}"), now=NOW, limits=LIMITS)
+    assert untitled.revision.title == "Storm nears"
+    assert untitled.change is not None
+    assert untitled.change.record.title_changed is None
+    back = ingest(session, article_id="t", new=text(B, "Storm nears"), now=NOW, limits=LIMITS)
+    assert back.change is not None
+    assert "title_changed" not in back.change.record.kinds
+    assert back.change.record.title_changed is None
+    same = ingest(session, article_id="t", new=text(B, "Storm nears"), now=NOW, limits=LIMITS)
+    assert (same.created, same.revision.revision_no) == (False, 3)
+    new = ingest(session, article_id="t", new=text(B, "Storm hits"), now=NOW, limits=LIMITS)
+    assert new.change is not None
+    assert new.change.record.title_changed == TitleChange("Storm nears", "Storm hits")
+
+
+def test_rebuild_gives_old_revisions_the_title_in_force(session: Session) -> None:
+    """Revisions stored before they kept the title in force (engines before 5) have
+    none where none was sent: a rebuild fills it in, and the next title is no change."""
+    ingest(session, article_id="t", new=text(A, "Storm nears"), now=NOW, limits=LIMITS)
+    ingest(session, article_id="t", new=text(B), now=NOW, limits=LIMITS)
+    third = ingest(session, article_id="t", new=text(A, "Storm nears"), now=NOW, limits=LIMITS)
+    article_pk = third.revision.article_id
+    session.execute(
+        update(Revision)
+        .where(Revision.article_id == article_pk, Revision.revision_no == 2)
+        .values(title=None)
+    )
+    session.execute(update(Change).values(engine_version="4"))
+    rebuild_article(session, article_pk, now=NOW)
+    titles = session.scalars(
+        select(Revision.title).where(Revision.article_id == article_pk).order_by(Revision.id)
+    ).all()
+    assert titles == ["Storm nears"] * 3
+    kinds = session.scalars(select(Change.kinds).order_by(Change.revision_no)).all()
+    assert kinds == [["paragraph_removed", "paragraph_added"]] * 2  # no title_changed
 
 
 def test_a_revert_names_the_revision_it_restores(session: Session) -> None:
