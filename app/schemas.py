@@ -347,10 +347,20 @@ class DiffSection(BaseModel):
     words: int
 
 
+class TitleDiff(BaseModel):
+    """The titles in force at the two revisions compared (the last ones given)."""
+
+    old: str | None = Field(description="null: no title had been given yet")
+    new: str | None = Field(description="null: no title had been given yet")
+
+
 class DiffRead(BaseModel):
     article_id: str | None = None
     from_revision: int | None = None
     to_revision: int | None = None
+    title_changed: TitleDiff | None = Field(
+        None, description="The two revisions' titles, when they differ (else null)"
+    )
     summary: Summary
     blocks: list[DiffBlock]
     sections: list[DiffSection]

@@ -75,6 +75,7 @@ def _stored_diff(
         article_id=result.article_id,
         from_no=result.old.revision_no,
         to_no=result.new.revision_no,
+        titles=result.titles,
     )
 
 
@@ -88,14 +89,22 @@ def _answer(
     article_id: str | None = None,
     from_no: int | None = None,
     to_no: int | None = None,
+    titles: tuple[str | None, str | None] | None = None,
 ) -> Response:
-    """The diff in `format`; HTML is the styled fragment, under its own CSP."""
+    """The diff in `format`; HTML is the styled fragment, under its own CSP. `titles`:
+    the two revisions' titles, when they differ."""
     if format == "html":
-        body = render_fragment(diff, context=context, title=title)
+        body = render_fragment(diff, context=context, title=title, titles=titles)
         headers = {**headers, "Content-Security-Policy": FRAGMENT_CSP}
     else:
         body = render(
-            diff, format, context=context, article_id=article_id, from_no=from_no, to_no=to_no
+            diff,
+            format,
+            context=context,
+            article_id=article_id,
+            from_no=from_no,
+            to_no=to_no,
+            titles=titles,
         )
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 

@@ -68,9 +68,11 @@ def render_unified(
     context: int | None = UNIFIED_CONTEXT,
     old_label: str = "old",
     new_label: str = "new",
+    titles: tuple[str | None, str | None] | None = None,
 ) -> str:
     """Plain text: one line per block, hunks of changes with `context` unchanged blocks
-    around each (None: the whole document, without hunk headers)."""
+    around each (None: the whole document, without hunk headers); `titles`, the two
+    sides' titles when they differ, on a line of its own."""
     lines = [f"--- {old_label}", f"+++ {new_label}"]
     s = diff.summary
     lines.append(
@@ -79,6 +81,9 @@ def render_unified(
         f"+{s.words_added} -{s.words_removed}; sections: "
         f"+{s.sections_added} -{s.sections_removed}"
     )
+    if titles is not None:
+        old_title, new_title = (" ".join(t.split()) if t is not None else "(none)" for t in titles)
+        lines.append(f"# title changed: {old_title} → {new_title}")
     for sec in diff.sections:
         verb = "removed" if sec.op == "delete" else "added"
         lines.append(f"# section {verb}: {sec.heading}")

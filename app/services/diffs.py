@@ -37,6 +37,12 @@ class RevisionDiff:
     diff: Diff
     pinned: bool  # both ends named by number: the answer never changes for this engine
 
+    @property
+    def titles(self) -> tuple[str | None, str | None] | None:
+        """The titles in force at both ends, when they differ."""
+        old, new = self.old.title, self.new.title
+        return None if old == new else (old, new)
+
     def etag(self, format: Format, context: int | None, *, markup: int = 0) -> str:
         """A weak validator for the whole response: article, both revisions, format,
         options, engine version and `markup` (the HTML's version; weak: gzip and
@@ -50,6 +56,8 @@ class RevisionDiff:
                 self.new.revision_no,
                 self.old.content_sha256,
                 self.new.content_sha256,
+                self.old.title,
+                self.new.title,
                 format,
                 context,
                 markup,
@@ -117,8 +125,10 @@ def render(
     article_id: str | None = None,
     from_no: int | None = None,
     to_no: int | None = None,
+    titles: tuple[str | None, str | None] | None = None,
 ) -> str:
-    """The response body in JSON or unified text (the HTML is app.web's)."""
+    """The response body in JSON or unified text (the HTML is app.web's); `titles`:
+    the two ends' titles, when they differ."""
     if format == "unified":
         label = f"{article_id} r" if article_id else "r"
         old_label = f"{label}{from_no}" if from_no else "old"
@@ -128,12 +138,14 @@ def render(
             context=UNIFIED_CONTEXT if context is None else context,
             old_label=old_label,
             new_label=new_label,
+            titles=titles,
         )
     return DiffRead.model_validate(
         {
             "article_id": article_id,
             "from_revision": from_no,
             "to_revision": to_no,
+            "title_changed": None if titles is None else {"old": titles[0], "new": titles[1]},
             **diff.to_dict(context=context),
         }
     ).model_dump_json()

@@ -228,6 +228,7 @@ def diff_page(
         article_id=result.article_id,
         old=result.old,
         new=result.new,
+        titles=result.titles,
         view=diff_view(result.diff, context=folded),
         layout=view,
         inline_url=base + urlencode({**ends, **kept}),

@@ -59,7 +59,7 @@ templates.filters["pieces"] = pieces_html
 STATIC = Path(__file__).parent / "static"
 DIFF_CSS = (STATIC / "diff.css").read_text("utf-8")
 # Part of the HTML format's ETag: bump it when the markup of a diff changes.
-VIEW_VERSION = 1
+VIEW_VERSION = 2
 
 # The pages run only the scripts and styles they are served with: no inline script,
 # no inline style, nothing from elsewhere.
@@ -72,12 +72,22 @@ _CSS_HASH = b64encode(hashlib.sha256(DIFF_CSS.encode()).digest()).decode()
 FRAGMENT_CSP = f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; base-uri 'none'"
 
 
-def render_fragment(diff: Diff, *, context: int | None = None, title: str = "") -> str:
-    """The diff as one self-contained HTML fragment: styles, summary, legend, changes."""
+def render_fragment(
+    diff: Diff,
+    *,
+    context: int | None = None,
+    title: str = "",
+    titles: tuple[str | None, str | None] | None = None,
+) -> str:
+    """The diff as one self-contained HTML fragment: styles, summary (with `titles`, the
+    two sides' titles when they differ), legend, changes."""
     view = diff_view(diff, context=context)
     template = templates.get_template("fragment.html")
     with collector_paused():
-        return template.render(view=view, css=DIFF_CSS, labels=OP_LABELS, title=title) + "\n"
+        return (
+            template.render(view=view, css=DIFF_CSS, labels=OP_LABELS, title=title, titles=titles)
+            + "\n"
+        )
 
 
 def render_page(name: str, **values: Any) -> str:

@@ -63,6 +63,39 @@ def test_formats_context_and_etag(client: TestClient, seeds) -> None:
     assert client.get("/v1/articles/p/diff", headers={"If-None-Match": etag}).status_code == 200
 
 
+def test_a_diff_shows_the_titles_when_they_differ(client: TestClient) -> None:
+    """A headline change is what newsroom watchers look for first: every format of a
+    stored diff shows it (the change record had it; the diff showed nothing)."""
+    for body in (
+        {"text": "Rates rose.", "title": "Rates rise"},
+        {"text": "Rates rose again."},  # no title sent: the old one stays in force
+        {"text": "Rates rose again.", "title": "Rates <rise> again"},
+    ):
+        assert client.post("/v1/articles/t/revisions", json=body).status_code == 201
+    same = client.get("/v1/articles/t/diff", params={"from": 1, "to": 2}).json()
+    assert same["title_changed"] is None
+    changed = client.get("/v1/articles/t/diff", params={"from": 1, "to": 3}).json()
+    assert changed["title_changed"] == {"old": "Rates rise", "new": "Rates <rise> again"}
+    back = client.get("/v1/articles/t/diff", params={"from": 3, "to": 1}).json()
+    assert back["title_changed"] == {"old": "Rates <rise> again", "new": "Rates rise"}
+    unified = client.get("/v1/articles/t/diff/unified", params={"from": 1, "to": 3}).text
+    assert unified.splitlines()[3] == "# title changed: Rates rise → Rates <rise> again"
+    assert "title" not in client.get("/v1/articles/t/diff/unified?from=1&to=2").text
+    for path in ("/v1/articles/t/diff/html", "/ui/articles/t/diff"):
+        page = HTMLParser(client.get(path, params={"from": 1, "to": 3}).text)
+        shown = [node.text() for node in page.css(".ad-headline .ad-title del, .ad-title ins")]
+        assert shown == ["Rates rise", "Rates <rise> again"], path  # escaped: text, not markup
+        assert (
+            HTMLParser(client.get(path, params={"from": 1, "to": 2}).text).css_first(".ad-title")
+            is None
+        )
+    first = client.post("/v1/articles/u/revisions", json={"text": "Rates rose."})
+    assert first.status_code == 201
+    client.post("/v1/articles/u/revisions", json={"text": "Rates rose.", "title": "Rates rise"})
+    titled = client.get("/v1/articles/u/diff/unified").text
+    assert "# title changed: (none) → Rates rise" in titled
+
+
 def test_post_diff(client: TestClient) -> None:
     r = client.post(
         "/v1/diff",
