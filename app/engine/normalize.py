@@ -23,17 +23,22 @@ __all__ = [
 
 # Single characters fixed in one regex pass: spaces that render like a
 # space (NBSP, thin, figure, ideographic…) and tabs become a space; characters
-# that render as nothing (zero-width spaces and joiners, BOM, soft hyphen) and
+# that render as nothing (zero-width space, word joiner, BOM, soft hyphen) and
 # C0 controls vanish; other line and paragraph separators become newlines.
 _TABLE: dict[int, str | None] = dict.fromkeys(
     [0x09, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000], " "
 )
 _TABLE |= dict.fromkeys(
-    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xAD, 0x7F, *range(0x00, 0x09), *range(0x0E, 0x20)]
+    [0x200B, 0x2060, 0xFEFF, 0xAD, 0x7F, *range(0x00, 0x09), *range(0x0E, 0x20)]
 )
 _TABLE |= {0x0B: "\n", 0x0C: "\n", 0x85: "\n", 0x2028: "\n", 0x2029: "\n\n"}
-_ODD = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_TABLE)) + "]")
-
+_FIXED = frozenset(map(chr, _TABLE))
+# The zero-width non-joiner and joiner shape the characters on either side: Persian
+# writes "می‌خواهم" with a non-joiner, an emoji family is three emoji and two
+# joiners, Indic scripts need both. Kept between two characters that stay; by a
+# space, an edge of the text or another joiner they shape nothing and vanish.
+_JOINERS = frozenset("\u200c\u200d")
+_ODD = re.compile("[" + "".join(re.escape(c) for c in sorted(_FIXED | _JOINERS)) + "]")
 
 # Everything normalization removes or reads as white space, as the contents of a
 # regex character class in syntax Python and ECMAScript share: a text made only
@@ -47,7 +52,17 @@ VISIBLE_TEXT_PATTERN = rf"^[^\u0000]*[^{INVISIBLE}][^\u0000]*$"
 
 
 def _fix_char(match: re.Match[str]) -> str:
-    return _TABLE[ord(match.group())] or ""
+    char = match.group()
+    if char in _JOINERS:
+        text, at = match.string, match.start()
+        kept = 0 < at < len(text) - 1 and _stays(text[at - 1]) and _stays(text[at + 1])
+        return char if kept else ""
+    return _TABLE[ord(char)] or ""
+
+
+def _stays(char: str) -> bool:
+    """Whether a joiner's neighbour is a character normalization keeps as it is."""
+    return not (char in _FIXED or char in _JOINERS or char.isspace())
 
 
 _MULTISPACE = re.compile(r" {2,}")
@@ -71,7 +86,7 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # One pass for every single-character fix: breaks, spaces, invisibles. The
+    # One pass for every single-character fix: breaks, spaces, invisibles, joiners. The
     # regex finds the (usually few) characters; str.translate with a dict table
     # would look up every character of the text instead.
     text = _ODD.sub(_fix_char, text)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from app.engine import VISIBLE_TEXT_PATTERN, Block, make_document, parse_text
 from app.engine.classify import _glue_points, glue_candidates, is_boilerplate, split_glued_heading
+from app.engine.normalize import normalize_text
 
 INNER_CAPITALS = """YouTube iPhone eBay McDonald's PlayStation JavaScript LinkedIn WhatsApp
 PowerPoint DreamWorks FedEx MacArthur DeSantis iTunes SharePoint ThinkPad BlackRock HarperCollins
@@ -184,6 +185,24 @@ def test_page_chrome_is_boilerplate(line: str) -> None:
 )
 def test_sentences_about_chrome_words_are_not_boilerplate(line: str) -> None:
     assert not is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("می\u200cخواهم بروم", "می\u200cخواهم بروم"),  # Persian: "I want to go"
+        ("The \U0001f468\u200d\U0001f469\u200d\U0001f467 emoji", None),  # one family, not three
+        ("क्\u200dष", None),  # Devanagari: a half form
+        ("Rates\u200d rose \u200c", "Rates rose"),  # by a space or an edge: nothing to shape
+        ("Rates\u200c\u200drose", "Ratesrose"),  # a run of joiners shapes nothing either
+    ],
+)
+def test_joiners_between_characters_are_kept(sent: str, kept: str | None) -> None:
+    """The zero-width non-joiner and joiner change how the letters beside them are
+    written; they were removed with the zero-width space, joining Persian words and
+    breaking emoji sequences apart."""
+    assert normalize_text(sent) == (sent if kept is None else kept)
+    assert [b.text for b in parse_text(sent)] == [sent if kept is None else kept]
 
 
 INVISIBLE_SAMPLES = (
