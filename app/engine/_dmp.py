@@ -27,7 +27,7 @@ from typing import Literal, NamedTuple
 from diff_match_patch import diff_match_patch
 
 from app.engine.align import match_equal
-from app.engine.blocks import NUMBER
+from app.engine.blocks import CJK, WORD_PATTERN
 
 __all__ = [
     "ANCHORED_MAX_TOKENS",
@@ -51,10 +51,14 @@ ANCHORED_MAX_TOKENS = 40_000
 # revisions spends about 0.3 M; 4 M bounds the worst case near 1 s (16 calls
 # at the per-call cap, each about 0.06 s here).
 INLINE_CELL_BUDGET = 4_000_000
+# Characters (both sides) of a middle past which it is not tokenized at all: even
+# Latin text this long holds more tokens than ANCHORED_MAX_TOKENS.
+MAX_MIDDLE_CHARS = 16 * ANCHORED_MAX_TOKENS
 
 # Tokens: a number whole (changed, it reads [-1,204-]{+1,304+}, not 1,[-204-]{+304+}),
 # words, runs of space, single punctuation marks.
-_TOKEN = re.compile(rf"{NUMBER}|\w+|\s+|[^\w\s]")
+_TOKEN = re.compile(rf"{WORD_PATTERN}|\s+|[^\w\s]")
+_CJK_CHAR = re.compile(f"[{CJK}]")
 SegmentOp = Literal["equal", "insert", "delete"]
 _OPS: dict[int, SegmentOp] = {
     diff_match_patch.DIFF_EQUAL: "equal",
@@ -201,25 +205,30 @@ def _decode(chars: str, table: list[str] | None) -> str:
 
 
 def _trim_at_spaces(old: str, new: str) -> tuple[int, int]:
-    """Common prefix and suffix lengths, cut at whitespace so no word is split.
+    """Common prefix and suffix lengths, cut at whitespace so no word is split (or
+    beside a CJK character, a word of its own).
 
     >>> _trim_at_spaces("the old bridge", "the new bridge")
     (4, 7)
+    >>> _trim_at_spaces("北京今天宣布", "北京昨天宣布")
+    (2, 3)
     """
     pre = _COMMON.diff_commonPrefix(old, new)
-    if pre < len(old) or pre < len(new):
+    if (pre < len(old) or pre < len(new)) and not (pre and _CJK_CHAR.match(old, pre - 1)):
         pre = max(old.rfind(" ", 0, pre), old.rfind("\n", 0, pre)) + 1
     suf = _COMMON.diff_commonSuffix(old[pre:], new[pre:])
     if suf:
         start = len(old) - suf
-        cut = [k for k in (old.find(" ", start), old.find("\n", start)) if k >= 0]
-        suf = len(old) - min(cut) if cut else 0
+        if not _CJK_CHAR.match(old, start):
+            cut = [k for k in (old.find(" ", start), old.find("\n", start)) if k >= 0]
+            suf = len(old) - min(cut) if cut else 0
     return pre, suf
 
 
 def word_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Segment]:
-    """Word-level diff: tokens are numbers with their separators, words, runs of spaces,
-    and single punctuation marks.
+    """Word-level diff: tokens are words as the engine counts them (runs of letters,
+    numbers with their separators, single CJK characters), runs of spaces, and
+    single punctuation marks.
 
     >>> [(s.op, s.text) for s in word_diff("foo bar baz", "foo car baz")]
     [('equal', 'foo '), ('delete', 'bar'), ('insert', 'car'), ('equal', ' baz')]
@@ -229,8 +238,12 @@ def word_diff(old: str, new: str, budget: InlineBudget | None = None) -> list[Se
     pre, suf = _trim_at_spaces(old, new)
     old_mid, new_mid = old[pre : len(old) - suf], new[pre : len(new) - suf]
     # Every space starts a token: when even those counts are past what any diff
-    # takes, the middle is shown replaced without tokenizing megabytes first.
-    if old_mid.count(" ") + new_mid.count(" ") > ANCHORED_MAX_TOKENS:
+    # takes, the middle is shown replaced without tokenizing megabytes first (nor
+    # megabytes without spaces: CJK text, a token a character).
+    if (
+        old_mid.count(" ") + new_mid.count(" ") > ANCHORED_MAX_TOKENS
+        or len(old_mid) + len(new_mid) > MAX_MIDDLE_CHARS
+    ):
         (budget or InlineBudget()).capped += 1
         return deletions_first(
             [

@@ -25,9 +25,11 @@ from app.engine.classify import (
 from app.engine.normalize import list_marker, normalize_text, split_paragraphs
 
 __all__ = [
+    "CJK",
     "KINDS",
     "NUMBER",
     "WORD",
+    "WORD_PATTERN",
     "Block",
     "BlockWords",
     "Document",
@@ -47,10 +49,17 @@ _KIND_BY_NAME: dict[str, Kind] = {k: k for k in KINDS}
 _FAMILY: dict[Kind, Family] = {"heading": "heading", "boilerplate": "boilerplate"}
 # A number with its separators: "5", "1,204", "3.75", "5:32", "05/01".
 NUMBER = r"\d+(?:[.,:/]\d+)*"
-# What counts as a word everywhere in the engine (summaries, sections, similarity):
-# a number whole, as the word diff shows it ("1,204" is one word, not two), or a
-# run of letters, digits and underscores.
-WORD = re.compile(rf"{NUMBER}|\w+")
+# Scripts written without spaces between words, where each character is taken as a
+# word (as Chinese counts words): hiragana, katakana and Han ideographs (one range
+# from U+3040 to U+9FFF, with the CJK symbols and Bopomofo between them: fewer ranges
+# match faster), compatibility ideographs, half-width katakana, and the ideographs
+# beyond the BMP. Korean puts spaces between words: its syllables are not here.
+CJK = "\u3040-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+# What counts as a word everywhere in the engine (summaries, sections, similarity,
+# word diffs): a run of letters, digits and underscores that starts with no digit; a
+# number whole ("1,204" is one word, not two); one CJK character.
+WORD_PATTERN = rf"[^\W\d{CJK}][^\W{CJK}]*|{NUMBER}|[{CJK}]"
+WORD = re.compile(WORD_PATTERN)
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)(?:\s+#+)?$")
 
 
@@ -82,11 +91,12 @@ def family(kind: Kind) -> Family:
 
 
 def count_words(text: str) -> int:
-    """How many words a text holds: numbers with their separators, and runs of
-    letters, digits and underscores.
+    """How many words a text holds (see WORD).
 
     >>> count_words("Putin’s $60-billion deal, signed."), count_words("1,204 votes at 5:30")
     (6, 4)
+    >>> count_words("北京今天宣布"), count_words("東京都は今日")
+    (6, 6)
     """
     return len(WORD.findall(text))
 

@@ -324,6 +324,35 @@ def test_a_changed_number_shows_whole(old: str, new: str, marked: str) -> None:
     assert (diff.summary.words_removed, diff.summary.words_added) == (1, 1)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "marked", "words"),
+    [
+        (
+            "北京今天宣布，将在明年实施新的经济政策。",
+            "北京昨天宣布，将在后年实施新的经济政策。",
+            "~ 北京[-今-]{+昨+}天宣布，将在[-明-]{+后+}年实施新的经济政策。",
+            (2, 2),
+        ),
+        (
+            "東京都は今日、新しい政策を発表した。",
+            "東京都は昨日、新しい政策を発表した。",
+            "~ 東京都は[-今-]{+昨+}日、新しい政策を発表した。",
+            (1, 1),
+        ),
+    ],
+)
+def test_text_without_spaces_is_diffed_character_by_character(
+    old: str, new: str, marked: str, words: tuple[int, int]
+) -> None:
+    """Chinese and Japanese put no spaces between words: a run of letters was one
+    word, so two characters changed replaced the whole Chinese paragraph (removed and
+    added) and the whole Japanese clause."""
+    diff = compare(doc(P1, old), doc(P1, new))
+    assert [e.op for e in diff.entries] == ["equal", "modify"]
+    assert marked in render_unified(diff).splitlines()
+    assert (diff.summary.words_removed, diff.summary.words_added) == words
+
+
 def test_compare_leaves_the_garbage_collector_as_it_found_it() -> None:
     """compare() pauses cyclic collection while it runs, and only undoes its own pause."""
     assert gc.isenabled()
