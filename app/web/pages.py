@@ -159,6 +159,7 @@ def _timeline_row(row: Any) -> dict[str, Any]:
         return {
             "revision": row.revision_no,
             "received_at": row.received_at,
+            "published_at": row.published_at,
             "title": row.title,
             "change": None,
         }
@@ -166,6 +167,7 @@ def _timeline_row(row: Any) -> dict[str, Any]:
     return {
         "revision": row.revision_no,
         "received_at": row.received_at,
+        "published_at": row.published_at,
         "title": row.title,
         "revert_of": row.revert_of,
         "change": change,

@@ -196,6 +196,19 @@ def test_the_articles_page_lists_every_article_and_opens_one(
     assert rest.css_first('a[rel="next"]') is None
 
 
+def test_the_timeline_says_when_a_revision_was_published(client: TestClient) -> None:
+    """A backfilled archive is received all at once: the time it was published tells
+    its revisions apart."""
+    for text, published in (("First words.", "2019-03-01T09:30:00Z"), ("Second words.", None)):
+        body = {"text": text} | ({"published_at": published} if published else {})
+        assert client.post("/v1/articles/old/revisions", json=body).status_code == 201
+    rows = parse(client.get("/ui/articles/old")).css("table.timeline tbody tr")
+    assert [r.css_first(".published") is None for r in rows] == [True, False]
+    published = one(rows[1], ".published")
+    assert published.text() == "published 2019-03-01 09:30 UTC"
+    assert attr(one(published, "time"), "datetime") == "2019-03-01T09:30:00+00:00"
+
+
 def test_timeline_pages(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pages, "TIMELINE_SIZE", 2)
     for n in range(5):
