@@ -22,7 +22,8 @@ MAX_CHROME_CHARS = 80
 
 # Endings that make a line a sentence, not a heading. A question is a
 # paragraph too: one-line questions are common body text in news.
-_NOT_HEADING_END = ".,;:!?\"'“”‘’…-–—"
+# Sentence and clause ends, in Latin, CJK, Arabic and Devanagari punctuation.
+_NOT_HEADING_END = ".,;:!?\"'“”‘’…-–—。．！？；：，、」』؟،؛۔।॥"
 _QUOTE_START = "\"'“‘«„"
 
 # Page chrome: whole lines that are navigation, sharing or advertising, not
@@ -73,7 +74,9 @@ _SENTENCE_STARTERS = frozenset(
 
 
 def looks_like_heading(line: str) -> bool:
-    """A short line without sentence punctuation that starts like a title.
+    """A short line without sentence punctuation that starts like a title: with a
+    capital or a digit, or in a script without case (Chinese, Arabic, Hindi…) with a
+    letter.
 
     >>> looks_like_heading("Energy alliance")
     True
@@ -81,6 +84,8 @@ def looks_like_heading(line: str) -> bool:
     False
     >>> looks_like_heading("“We will win”")
     False
+    >>> looks_like_heading("能源联盟"), looks_like_heading("俄罗斯已经向中国供应石油。")
+    (True, False)
     """
     if len(line) > MAX_HEADING_CHARS + 20:
         return False  # most paragraphs: decided without any string work
@@ -89,7 +94,9 @@ def looks_like_heading(line: str) -> bool:
         return False
     if line[0] in _QUOTE_START or line[-1] in _NOT_HEADING_END:
         return False
-    return (line[0].isupper() or line[0].isdigit()) and any(c.isalpha() for c in line)
+    first = line[0]
+    starts = first.isupper() or first.isdigit() or (first.isalpha() and not first.islower())
+    return starts and any(c.isalpha() for c in line)
 
 
 def is_boilerplate(line: str) -> bool:

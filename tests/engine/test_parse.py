@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.engine import VISIBLE_TEXT_PATTERN, Block, make_document, parse_text
+from app.engine import VISIBLE_TEXT_PATTERN, Block, compare, make_document, parse_text
 from app.engine.classify import _glue_points, glue_candidates, is_boilerplate, split_glued_heading
 from app.engine.normalize import normalize_text
 
@@ -203,6 +203,23 @@ def test_joiners_between_characters_are_kept(sent: str, kept: str | None) -> Non
     breaking emoji sequences apart."""
     assert normalize_text(sent) == (sent if kept is None else kept)
     assert [b.text for b in parse_text(sent)] == [sent if kept is None else kept]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "能源联盟\n\n俄罗斯已经向中国供应石油。\n\n双方将签署协议。",
+        "تحالف الطاقة\n\nمشيرا إلى أن روسيا تزود الصين بالنفط.\n\nوسيوقع الجانبان اتفاقا.",
+        "ऊर्जा गठबंधन\n\nरूस चीन को तेल की आपूर्ति करता है।\n\nदोनों देश समझौता करेंगे।",
+    ],
+)
+def test_headings_in_scripts_without_capitals(text: str) -> None:
+    """A heading was told by its capital letter, so Chinese, Arabic or Hindi text had
+    none: a section removed read as paragraphs removed."""
+    heading = text.split("\n\n")[0]
+    assert [b.kind for b in parse_text(text)] == ["heading", "paragraph", "paragraph"]
+    diff = compare(f"Lead.\n\n{text}\n\nEnd.", "Lead.\n\nEnd.")
+    assert [(s.op, s.heading) for s in diff.sections] == [("delete", heading)]
 
 
 INVISIBLE_SAMPLES = (
