@@ -204,9 +204,9 @@ def test_the_timeline_says_when_a_revision_was_published(client: TestClient) -> 
         assert client.post("/v1/articles/old/revisions", json=body).status_code == 201
     rows = parse(client.get("/ui/articles/old")).css("table.timeline tbody tr")
     assert [r.css_first(".published") is None for r in rows] == [True, False]
-    published = one(rows[1], ".published")
-    assert published.text() == "published 2019-03-01 09:30 UTC"
-    assert attr(one(published, "time"), "datetime") == "2019-03-01T09:30:00+00:00"
+    shown = one(rows[1], ".published")
+    assert shown.text() == "published 2019-03-01 09:30 UTC"
+    assert attr(one(shown, "time"), "datetime") == "2019-03-01T09:30:00+00:00"
 
 
 def test_timeline_pages(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
