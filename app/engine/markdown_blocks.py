@@ -4,8 +4,9 @@ Public API: parse_markdown.
 
 Headings → heading, paragraphs → paragraph, list items → list_item, block
 quotes → quote. Inline markup (emphasis, links, code spans, images) is reduced
-to its text, so re-formatting a link is not a wording change. Site shortcodes
-({{< … >}}, {{% … %}}) are removed; raw HTML blocks go through the HTML parser.
+to its text, so re-formatting a link is not a wording change. A static site's
+front matter (YAML or TOML) and its shortcodes ({{< … >}}, {{% … %}}) are
+removed; raw HTML blocks go through the HTML parser.
 A document nested past the parser's limit is NestingTooDeep, as deep HTML is.
 """
 
@@ -31,7 +32,9 @@ _SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _BREAK = re.compile(r"<br\b", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+# A static site's front matter: YAML between --- lines (or ending with ...), or TOML
+# between +++ lines (Hugo).
+_FRONT_MATTER = re.compile(r"\A(?:---\n.*?\n(?:---|\.\.\.)|\+\+\+\n.*?\n\+\+\+)\n", re.DOTALL)
 
 
 def _inline_text(token: Token) -> str:

@@ -255,6 +255,19 @@ Some text {{< ref "other.md" >}} here.
     ]
 
 
+@pytest.mark.parametrize(
+    "front",
+    [
+        "---\ntitle: Storm\ndate: 2024-05-01\n---\n",
+        "---\ntitle: Storm\n...\n",  # YAML's own end of document
+        '+++\ntitle = "Storm"\ndate = 2024-05-01\n+++\n',  # Hugo's TOML
+    ],
+)
+def test_markdown_front_matter_is_not_text(front: str) -> None:
+    """TOML front matter (+++) read as a paragraph of the article."""
+    assert [b.text for b in parse_markdown(f"{front}\nBody text.")] == ["Body text."]
+
+
 def test_markdown_nested_past_the_parser_limit_is_refused_not_cut() -> None:
     """markdown-it drops what a block nested 20 levels deep holds: 20 nested quotes
     parsed to no block at all, and were stored as an empty revision."""
