@@ -27,7 +27,7 @@ from typing import Literal, NamedTuple
 from diff_match_patch import diff_match_patch
 
 from app.engine.align import match_equal
-from app.engine.blocks import CJK, WORD_PATTERN
+from app.engine.blocks import CJK, WordPattern
 
 __all__ = [
     "ANCHORED_MAX_TOKENS",
@@ -57,7 +57,7 @@ MAX_MIDDLE_CHARS = 16 * ANCHORED_MAX_TOKENS
 
 # Tokens: a number whole (changed, it reads [-1,204-]{+1,304+}, not 1,[-204-]{+304+}),
 # words, runs of space, single punctuation marks.
-_TOKEN = re.compile(rf"{WORD_PATTERN}|\s+|[^\w\s]")
+_TOKEN = WordPattern(r"|\s+|[^\w\s]")
 _CJK_CHAR = re.compile(f"[{CJK}]")
 SegmentOp = Literal["equal", "insert", "delete"]
 _OPS: dict[int, SegmentOp] = {
