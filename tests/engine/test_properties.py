@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.engine import Block, apply_diff, compare
+from app.engine._dmp import _TOKEN
+from app.engine.blocks import WORD
 
 WORDS = [
     "oil",
@@ -195,3 +197,16 @@ def test_reading_order_keeps_the_old_order_outside_moves(pair) -> None:
     diff = compare(old, new)
     olds = [e.old_index for e in diff.entries if e.op != "move" and e.old_index is not None]
     assert olds == sorted(olds)
+
+
+# Text that mixes what the word patterns tell apart: letters (accented too), digits
+# and their separators, spaces, punctuation, CJK letters and CJK-range symbols.
+_WORDISH = st.text(alphabet=st.sampled_from("aZé_09 ,.:/-’\n北京は㈱\U00020000"), max_size=40)
+
+
+@given(_WORDISH)
+def test_words_are_read_as_the_cjk_pattern_reads_them(text: str) -> None:
+    """The plain word pattern reads a text first and the CJK one only when a word holds
+    a CJK character: on every text, the words come out as the CJK pattern finds them."""
+    for pattern in (WORD, _TOKEN):
+        assert pattern.findall(text) == pattern._cjk.findall(text)
