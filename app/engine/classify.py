@@ -48,6 +48,9 @@ _CHROME = re.compile(
     | follow\s+us\b.*|like\s+us\s+on\s+facebook
     | tweet|facebook|twitter|whatsapp|linkedin|pinterest|reddit|telegram|x|flipboard
     | copy\s+(?:the\s+)?link|link\s+copied
+    | view\s+(?:this|the)\s+post\s+on\s+(?:instagram|facebook|x|twitter|threads|tiktok)
+    | view\s+on\s+(?:instagram|facebook|x|twitter|threads|tiktok|youtube)
+    | a\s+post\s+shared\s+by\s+[^.!?()]*\(@[\w.]+\)?
     | skip\s+to\s+(?:main\s+)?content|back\s+to\s+top|jump\s+to\s+comments
     | listen\s+to\s+(?:this\s+)?(?:article|story)(?:\s*[\d:]+\s*(?:min(?:utes?)?)?)?
     | click\s+here\b.*|tap\s+here\b.*

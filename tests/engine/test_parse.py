@@ -166,6 +166,9 @@ def test_glued_headings_are_repaired(glued: str, heading: str) -> None:
         "Follow us on Twitter",
         "View comments",
         "Copy link",
+        "View this post on Instagram",  # embeds' own lines
+        "A post shared by NASA (@nasa)",
+        "View on TikTok",
     ],
 )
 def test_page_chrome_is_boilerplate(line: str) -> None:
@@ -181,6 +184,8 @@ def test_page_chrome_is_boilerplate(line: str) -> None:
         "Advertisement spending rose 4% last year.",
         "Read more than 40 pages of the report before the vote.",
         "Subscribers will pay more from January.",
+        "A post shared by the minister was deleted on Monday.",
+        "A post shared by the mayor (@mayor) drew criticism.",
     ],
 )
 def test_sentences_about_chrome_words_are_not_boilerplate(line: str) -> None:
