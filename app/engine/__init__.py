@@ -52,7 +52,7 @@ from app.engine.diff import (
     compare,
     with_context,
 )
-from app.engine.html_blocks import MAX_HTML_DEPTH, NestingTooDeep, parse_html
+from app.engine.html_blocks import MAX_HTML_DEPTH, NestingTooDeep, page_title, parse_html
 from app.engine.markdown_blocks import parse_markdown
 from app.engine.normalize import VISIBLE_TEXT_PATTERN
 from app.engine.render import UNIFIED_CONTEXT, render_unified
@@ -94,6 +94,7 @@ __all__ = [
     "compare",
     "family",
     "make_document",
+    "page_title",
     "parse_html",
     "parse_markdown",
     "parse_text",

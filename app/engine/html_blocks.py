@@ -33,7 +33,7 @@ from app.engine.blocks import Block, Kind
 from app.engine.classify import is_boilerplate
 from app.engine.normalize import normalize_text
 
-__all__ = ["MAX_HTML_DEPTH", "NestingTooDeep", "html_nesting", "parse_html"]
+__all__ = ["MAX_HTML_DEPTH", "NestingTooDeep", "html_nesting", "page_title", "parse_html"]
 
 # Real pages nest 20–60 elements deep; 256 leaves room and keeps the walk's
 # recursion far below Python's limit.
@@ -388,3 +388,41 @@ def parse_html(
         _prune(root)
         _walk(root, out, "paragraph")
     return _blocks(out)
+
+
+# Where a page names its headline: the Open Graph and Twitter card titles (the
+# headline alone), then <title> (often with the site's name after it).
+_TITLE_SOURCES = (
+    'meta[property="og:title"]',
+    'meta[name="twitter:title"]',
+    "title",
+)
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
+MAX_TITLE_CHARS = 1000
+
+
+def page_title(html: str) -> str | None:
+    """The headline a whole page gives itself in its <head>, or None (a fragment, no
+    title, or one longer than MAX_TITLE_CHARS).
+
+    >>> page_title('<html><head><title>Storm | Daily</title>'
+    ...            '<meta property="og:title" content="Storm  hits"></head><body></body></html>')
+    'Storm hits'
+    >>> page_title("<p>A fragment.</p>") is None
+    True
+    """
+    head_end = _HEAD_END.search(html, 0, 200_000)
+    if head_end is None:
+        return None
+    head = LexborHTMLParser(html[: head_end.end()]).head
+    if head is None:
+        return None
+    for selector in _TITLE_SOURCES:
+        node = head.css_first(selector)
+        if node is None:
+            continue
+        found = node.attributes.get("content") if node.tag == "meta" else node.text()
+        title = _clean(found or "")
+        if title:
+            return title if len(title) <= MAX_TITLE_CHARS else None
+    return None

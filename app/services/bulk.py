@@ -27,7 +27,7 @@ from app.engine import Document
 from app.errors import InvalidInput, Unavailable
 from app.schemas import ImportLine
 from app.services import notifications, payloads
-from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
+from app.services.content import ContentLimits, NewRevision, read_revision
 from app.services.ingest import Head, next_revision, repeats
 from app.storage import LockedArticle
 
@@ -96,8 +96,8 @@ def read_line(raw: bytes, *, max_json_depth: int) -> tuple[str, NewRevision]:
 
 
 def prepare(line: int, article_id: str, new: NewRevision, limits: ContentLimits) -> ImportItem:
-    check_revision(new, limits)
-    return ImportItem(line, article_id, new, parse_revision(new, limits))
+    new, doc = read_revision(new, limits)
+    return ImportItem(line, article_id, new, doc)
 
 
 class LineSplitter:

@@ -2,7 +2,7 @@
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -12,6 +12,7 @@ from app.engine import (
     Document,
     NestingTooDeep,
     make_document,
+    page_title,
     parse_html,
     parse_markdown,
     parse_text,
@@ -127,9 +128,19 @@ def parse_body(body: str, body_format: BodyFormat, limits: ContentLimits) -> tup
     return blocks
 
 
-def parse_revision(new: NewRevision, limits: ContentLimits) -> Document:
-    """The body parsed into a Document. HTML or Markdown that is all markup (an
-    embed, a video) is a revision without blocks: an article emptied is a change
-    worth keeping, and the body as sent is kept with it. (Plain text with a visible
-    character, which check_revision demands, always has a block.)"""
-    return make_document(parse_body(new.body, new.body_format, limits))
+def read_revision(new: NewRevision, limits: ContentLimits) -> tuple[NewRevision, Document]:
+    """`new` checked, and its body parsed into a Document; a whole HTML page sent
+    without a title has the headline it gives itself (og:title, else <title>): a raw
+    page has no other way to send one, and its headline changes are changes.
+
+    HTML or Markdown that is all markup (an embed, a video) is a revision without
+    blocks: an article emptied is a change worth keeping, and the body as sent is
+    kept with it. (Plain text with a visible character, which check_revision
+    demands, always has a block.)"""
+    check_revision(new, limits)
+    doc = make_document(parse_body(new.body, new.body_format, limits))
+    if new.title is None and new.body_format == "html":
+        title = page_title(new.body)
+        if title is not None:
+            new = replace(new, title=title)
+    return new, doc

@@ -30,7 +30,7 @@ from app.errors import NotFound
 from app.models import Change, Receipt, Revision
 from app.observability import observe_diff
 from app.services import notifications, receipts
-from app.services.content import ContentLimits, NewRevision, check_revision, parse_revision
+from app.services.content import ContentLimits, NewRevision, read_revision
 from app.storage import LockedArticle
 
 # zlib's fastest level for the body as sent, kept for the record and rarely read: on
@@ -230,8 +230,7 @@ def ingest_revision(
     the events owed to subscribers are written in the same transaction as the
     revision.
     """
-    check_revision(new, limits)
-    doc = parse_revision(new, limits)
+    new, doc = read_revision(new, limits)
     article, listeners, latest, namesakes = storage.lock_for_ingest(
         session, article_id, now, doc.sha256
     )

@@ -145,3 +145,43 @@ def test_metadata_reads_back_exactly(client: TestClient) -> None:
     assert posted.status_code == 201, posted.text
     read = client.get("/v1/articles/meta/revisions/1").json()
     assert read["metadata"] == metadata
+
+
+def _page(headline: str) -> bytes:
+    """A page whose article is always the same; only its head names another headline."""
+    return (
+        f"<!doctype html><html><head><title>{headline} | The Daily</title>"
+        f'<meta property="og:title" content="{headline}"></head>'
+        "<body><nav>Home</nav><article><p>Crews worked through the night.</p></article>"
+        "</body></html>"
+    ).encode()
+
+
+def test_a_whole_page_gives_its_own_headline(client: TestClient) -> None:
+    """A raw page has no title field: its og:title (else <title>) is its title, so a
+    headline changed on a page that is otherwise the same is a change (it was 200,
+    nothing new, and no title anywhere)."""
+    url = "/v1/articles/page/revisions"
+    html = {"Content-Type": "text/html"}
+    first = client.post(url, content=_page("Storm nears the coast"), headers=html)
+    assert first.status_code == 201
+    assert client.get("/v1/articles/page").json()["title"] == "Storm nears the coast"
+    again = client.post(url, content=_page("Storm nears the coast"), headers=html)
+    assert (again.status_code, again.json()["created"]) == (200, False)
+    retitled = client.post(url, content=_page("Storm hits the coast"), headers=html)
+    assert retitled.status_code == 201
+    change = retitled.json()["change"]
+    assert change["title_changed"] == {
+        "old": "Storm nears the coast",
+        "new": "Storm hits the coast",
+    }
+    assert change["kinds"] == ["title_changed"]
+    # A title sent says it all: the page's own is not read.
+    given = client.post(
+        url,
+        json={"html": _page("Page headline").decode(), "title": "Given title"},
+    )
+    assert given.json()["change"]["title_changed"]["new"] == "Given title"
+    # A fragment names nothing: the title in force stays.
+    fragment = client.post(url, content=b"<p>Crews rested.</p>", headers=html)
+    assert client.get(f"{url}/{fragment.json()['revision']}").json()["title"] == "Given title"

@@ -11,6 +11,7 @@ from app.engine import (
     NestingTooDeep,
     change_record,
     compare,
+    page_title,
     parse_html,
     parse_markdown,
     parse_text,
@@ -332,3 +333,25 @@ def test_markdown_rendered_to_html_parses_as_the_markdown(markdown: str) -> None
     wrapped and broken lines, tight, loose, numbered and nested lists, quotes and
     tables give the same blocks both ways."""
     assert parse_html(RENDER.render(markdown)) == parse_markdown(markdown)
+
+
+@pytest.mark.parametrize(
+    ("html", "title"),
+    [
+        (
+            '<html><head><title>Storm | Daily</title><meta name="twitter:title" content="Tw">'
+            '<meta property="og:title" content=" Storm &amp; rain "></head></html>',
+            "Storm & rain",
+        ),
+        ('<html><head><meta name="twitter:title" content="Tw"></head></html>', "Tw"),
+        (
+            "<html><head><title>\n  Storm\n  hits | Daily </title></head><body></body></html>",
+            "Storm hits | Daily",
+        ),
+        ("<html><head><title> </title></head></html>", None),
+        ("<p>A fragment.</p><title>Not a head</title>", None),
+        (f"<html><head><title>{'x' * 1001}</title></head></html>", None),
+    ],
+)
+def test_a_page_title_comes_from_its_head(html: str, title: str | None) -> None:
+    assert page_title(html) == title

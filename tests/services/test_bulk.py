@@ -30,7 +30,8 @@ C = "The mayor said repairs would cost about $4 million and take a year."
 
 def history(corpus_posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Lines exercising every path: a title set, a repeat, a revert, a title-only
-    change, HTML, Markdown, metadata; then two real histories from the corpus."""
+    change, HTML, Markdown, metadata, a whole page; then two real histories from the
+    corpus."""
     lines: list[dict[str, Any]] = [
         {"text": A},
         {"text": f"{A}\n\n{B}", "title": "Storm hits", "url": "https://example.com/s"},
@@ -39,6 +40,10 @@ def history(corpus_posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {"text": f"{A}\n\n{B}", "published_at": "2026-05-01T10:00:00Z"},  # a revert to 2
         {"text": f"{A}\n\n{B}", "title": "Storm batters coast"},  # title only
         {"markdown": f"# Storm\n\n{A}\n\n{C}", "source_revision_id": "cms-7"},
+        {  # a whole page: its own headline is its title
+            "html": "<html><head><title>Storm ends | Daily</title></head>"
+            f"<body><article><p>{A}</p><p>{C}</p></article></body></html>"
+        },
     ]
     out = [{"article_id": "crafted", **line} for line in lines]
     for number, post in enumerate(corpus_posts[:2]):
@@ -138,8 +143,8 @@ def test_import_stores_exactly_what_single_ingest_stores(
     assert report.created + report.unchanged == len(lines)
     crafted = stored(session, "bulk-crafted")
     # revert_of: 4 brings back 2's text, and 5 (a new title on it) still is that text.
-    assert [r[12] for r in crafted["revisions"]] == [None, None, None, 2, 2, None]
-    assert crafted["article"] == ("Storm batters coast", "https://example.com/s", 6)
+    assert [r[12] for r in crafted["revisions"]] == [None, None, None, 2, 2, None, None]
+    assert crafted["article"] == ("Storm ends | Daily", "https://example.com/s", 7)
     # Batch boundaries change nothing: the same lines again, three to a transaction.
     chunked = ndjson([{**line, "article_id": f"chunked-{line['article_id']}"} for line in lines])
     for start in range(0, len(chunked), 3):
