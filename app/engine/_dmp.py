@@ -20,14 +20,13 @@ can make a comparison slow: past it, edited blocks are shown replaced whole,
 and the budget counts how many were.
 """
 
-import re
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
 from diff_match_patch import diff_match_patch
 
 from app.engine.align import match_equal
-from app.engine.blocks import CJK, WordPattern
+from app.engine.blocks import CJK_CHAR, WordPattern
 
 __all__ = [
     "ANCHORED_MAX_TOKENS",
@@ -55,10 +54,10 @@ INLINE_CELL_BUDGET = 4_000_000
 # Latin text this long holds more tokens than ANCHORED_MAX_TOKENS.
 MAX_MIDDLE_CHARS = 16 * ANCHORED_MAX_TOKENS
 
-# Tokens: a number whole (changed, it reads [-1,204-]{+1,304+}, not 1,[-204-]{+304+}),
-# words, runs of space, single punctuation marks.
+# Tokens: words as the engine counts them (a number whole, so a changed one reads
+# [-1,204-]{+1,304+}, not 1,[-204-]{+304+}; a CJK character alone), runs of space,
+# single punctuation marks.
 _TOKEN = WordPattern(r"|\s+|[^\w\s]")
-_CJK_CHAR = re.compile(f"[{CJK}]")
 SegmentOp = Literal["equal", "insert", "delete"]
 _OPS: dict[int, SegmentOp] = {
     diff_match_patch.DIFF_EQUAL: "equal",
@@ -214,12 +213,12 @@ def _trim_at_spaces(old: str, new: str) -> tuple[int, int]:
     (2, 3)
     """
     pre = _COMMON.diff_commonPrefix(old, new)
-    if (pre < len(old) or pre < len(new)) and not (pre and _CJK_CHAR.match(old, pre - 1)):
+    if (pre < len(old) or pre < len(new)) and not (pre and CJK_CHAR.match(old, pre - 1)):
         pre = max(old.rfind(" ", 0, pre), old.rfind("\n", 0, pre)) + 1
     suf = _COMMON.diff_commonSuffix(old[pre:], new[pre:])
     if suf:
         start = len(old) - suf
-        if not _CJK_CHAR.match(old, start):
+        if not CJK_CHAR.match(old, start):
             cut = [k for k in (old.find(" ", start), old.find("\n", start)) if k >= 0]
             suf = len(old) - min(cut) if cut else 0
     return pre, suf

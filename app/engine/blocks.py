@@ -27,6 +27,7 @@ from app.engine.normalize import list_marker, normalize_text, split_paragraphs
 
 __all__ = [
     "CJK",
+    "CJK_CHAR",
     "KINDS",
     "NUMBER",
     "WORD",
@@ -62,7 +63,7 @@ CJK = "\u3040-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
 # shows a changed figure); in Chinese and Japanese, each character.
 _PLAIN_WORD = r"\w++(?:[.,:/](?<=\d[.,:/])\d\w*+)*+"
 _CJK_WORD = rf"[^\W{CJK}]++(?:[.,:/](?<=\d[.,:/])\d[^\W{CJK}]*+)*+|(?=\w)[{CJK}]"
-_HAS_CJK = re.compile(f"[{CJK}]").search
+CJK_CHAR = re.compile(f"[{CJK}]")
 
 
 class WordPattern:
@@ -83,10 +84,9 @@ class WordPattern:
 
     def findall(self, text: str) -> list[str]:
         found: list[str] = self._plain.findall(text)
-        if text.isascii() or not any(map(_HAS_CJK, filterfalse(str.isascii, found))):
-            return found
-        cjk: list[str] = self._cjk.findall(text)
-        return cjk
+        if not text.isascii() and any(map(CJK_CHAR.search, filterfalse(str.isascii, found))):
+            found = self._cjk.findall(text)
+        return found
 
 
 WORD = WordPattern()
