@@ -39,11 +39,11 @@ def pieces_html(pieces: tuple[Piece, ...]) -> Markup:
 
     >>> from app.engine import Segment
     >>> pieces_html((Piece("p", (Segment("equal", "a <b> "), Segment("insert", "2"))),))
-    Markup('<p class="ad-piece">a &lt;b&gt; <ins>2</ins></p>')
+    Markup('<p class="ad-piece" dir="auto">a &lt;b&gt; <ins>2</ins></p>')
     """
     out = []
     for tag, segments in pieces:
-        out.append(f'<{tag} class="ad-piece">')
+        out.append(f'<{tag} class="ad-piece" dir="auto">')
         for op, text in segments:
             if op == "insert":
                 out.append(f"<ins>{escape(text)}</ins>")

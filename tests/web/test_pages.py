@@ -209,6 +209,27 @@ def test_the_timeline_says_when_a_revision_was_published(client: TestClient) -> 
     assert attr(one(shown, "time"), "datetime") == "2019-03-01T09:30:00+00:00"
 
 
+def test_article_text_takes_its_own_direction(client: TestClient) -> None:
+    """Persian or Arabic text in the pages' left-to-right layout lay out left to right,
+    its full stop at the wrong end: every element of article text says dir="auto"."""
+    publish(client, "fa", "روسیه نفت می‌فروشد.\n\nپایان.", title="روسیه و چین")
+    publish(client, "fa", "روسیه گاز می‌فروشد.\n\nپایان.", title="روسیه، چین")
+    pages = {
+        "/ui/articles/fa/diff": [".ad-piece", "h1", ".ad-title del", ".ad-title ins"],
+        "/ui/articles/fa/diff?view=side": [".ad-piece"],
+        "/ui/articles/fa/revisions/2": [".revision .ad-same p", "h1"],
+        "/ui/articles/fa": ["h1", "tbody td:nth-child(5)"],
+        "/ui/articles": ["tbody td:nth-child(2)"],
+        "/ui/": [".feed-headline", ".feed-title del", ".feed-title ins"],
+    }
+    for path, selectors in pages.items():
+        tree = parse(client.get(path))
+        for selector in selectors:
+            found = tree.css(selector)
+            assert found, (path, selector)
+            assert {node.attributes.get("dir") for node in found} == {"auto"}, (path, selector)
+
+
 def test_timeline_pages(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pages, "TIMELINE_SIZE", 2)
     for n in range(5):
