@@ -124,9 +124,14 @@ def feed_page(
     return page(request, body)
 
 
+def _pasted(value: object) -> object:
+    """An id pasted into the form, without the spaces that came with it; none if blank."""
+    return _blank_is_none(value.strip() if isinstance(value, str) else value)
+
+
 ArticleToOpen = Annotated[
     Annotated[str, StringConstraints(pattern=ARTICLE_ID_PATTERN)] | None,
-    BeforeValidator(_blank_is_none),
+    BeforeValidator(_pasted),
     Query(),
 ]
 
