@@ -54,7 +54,7 @@ from app.engine.diff import (
 )
 from app.engine.html_blocks import MAX_HTML_DEPTH, NestingTooDeep, page_title, parse_html
 from app.engine.markdown_blocks import parse_markdown
-from app.engine.normalize import VISIBLE_TEXT_PATTERN
+from app.engine.normalize import VISIBLE_TEXT_PATTERN, normalize_line
 from app.engine.render import UNIFIED_CONTEXT, render_unified
 
 # Bumped whenever a diff or a change record of the same input may come out differently.
@@ -94,6 +94,7 @@ __all__ = [
     "compare",
     "family",
     "make_document",
+    "normalize_line",
     "page_title",
     "parse_html",
     "parse_markdown",

@@ -31,7 +31,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from app.engine.blocks import Block, Kind
 from app.engine.classify import is_boilerplate
-from app.engine.normalize import normalize_text
+from app.engine.normalize import normalize_line
 
 __all__ = ["MAX_HTML_DEPTH", "NestingTooDeep", "html_nesting", "page_title", "parse_html"]
 
@@ -128,11 +128,6 @@ _CONTAINERS = {
     "picture",
     "blockquote",
 }
-_SPACE = re.compile(r"\s+")
-
-
-def _clean(text: str) -> str:
-    return _SPACE.sub(" ", normalize_text(text)).strip()
 
 
 def _is_widget(node: LexborNode) -> bool:
@@ -234,7 +229,7 @@ def _row(row: LexborNode) -> str:
         else:
             parts: list[str | None] = []
             _inline(cell, parts)
-            text = _clean(" ".join(_lines(parts)))
+            text = normalize_line(" ".join(_lines(parts)))
         if text:
             cells.append(text)
     return " | ".join(cells)
@@ -247,7 +242,7 @@ def _walk(node: LexborNode, out: list[tuple[Kind, str]], loose: Kind) -> None:
 
     def add(kind: Kind, parts: list[str | None]) -> None:
         for line in _lines(parts):
-            text = _clean(line)
+            text = normalize_line(line)
             if text:
                 out.append((kind, text))
 
@@ -422,7 +417,7 @@ def page_title(html: str) -> str | None:
         if node is None:
             continue
         found = node.attributes.get("content") if node.tag == "meta" else node.text()
-        title = _clean(found or "")
+        title = normalize_line(found or "")
         if title:
             return title if len(title) <= MAX_TITLE_CHARS else None
     return None

@@ -17,6 +17,7 @@ __all__ = [
     "VISIBLE_TEXT_PATTERN",
     "join_hard_wraps",
     "list_marker",
+    "normalize_line",
     "normalize_text",
     "split_paragraphs",
 ]
@@ -95,6 +96,15 @@ def normalize_text(text: str) -> str:
     if " \n" in text or "\n " in text:
         text = _LINE_EDGES.sub("\n", text)
     return text.strip()
+
+
+def normalize_line(text: str) -> str:
+    """A text normalized as one line (a title): every run of white space one space.
+
+    >>> normalize_line(" Storm\u00a0 hits\n the coast \u200b")
+    'Storm hits the coast'
+    """
+    return " ".join(normalize_text(text).split())
 
 
 def join_hard_wraps(paragraph: str) -> str:

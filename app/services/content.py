@@ -12,6 +12,7 @@ from app.engine import (
     Document,
     NestingTooDeep,
     make_document,
+    normalize_line,
     page_title,
     parse_html,
     parse_markdown,
@@ -129,9 +130,11 @@ def parse_body(body: str, body_format: BodyFormat, limits: ContentLimits) -> tup
 
 
 def read_revision(new: NewRevision, limits: ContentLimits) -> tuple[NewRevision, Document]:
-    """`new` checked, and its body parsed into a Document; a whole HTML page sent
-    without a title has the headline it gives itself (og:title, else <title>): a raw
-    page has no other way to send one, and its headline changes are changes.
+    """`new` checked, and its body parsed into a Document. Its title is normalized
+    as a line (spaces, invisible characters: re-typing one is no change), and one
+    left empty is no title sent. A whole HTML page sent without a title has the
+    headline it gives itself (og:title, else <title>): a raw page has no other way
+    to send one, and its headline changes are changes.
 
     HTML or Markdown that is all markup (an embed, a video) is a revision without
     blocks: an article emptied is a change worth keeping, and the body as sent is
@@ -139,8 +142,9 @@ def read_revision(new: NewRevision, limits: ContentLimits) -> tuple[NewRevision,
     demands, always has a block.)"""
     check_revision(new, limits)
     doc = make_document(parse_body(new.body, new.body_format, limits))
-    if new.title is None and new.body_format == "html":
+    title = normalize_line(new.title or "") or None
+    if title is None and new.body_format == "html":
         title = page_title(new.body)
-        if title is not None:
-            new = replace(new, title=title)
+    if title != new.title:
+        new = replace(new, title=title)
     return new, doc

@@ -72,6 +72,22 @@ def test_a_revision_sent_without_a_title_stands_under_the_one_in_force(session: 
     assert new.change.record.title_changed == TitleChange("Storm nears", "Storm hits")
 
 
+def test_a_title_is_a_line_and_an_empty_one_none(session: Session) -> None:
+    """Re-typed spacing in a title is no change (it was a title_changed), and an empty
+    title is no title sent (it was a title removed, then set again)."""
+    first = ingest(
+        session, article_id="t", new=text(A, " Storm\u00a0 nears\n"), now=NOW, limits=LIMITS
+    )
+    assert first.revision.title == "Storm nears"
+    for title in ("Storm nears", "", "  ", None):
+        again = ingest(session, article_id="t", new=text(A, title), now=NOW, limits=LIMITS)
+        assert (again.created, again.revision.revision_no) == (False, 1), title
+    edited = ingest(session, article_id="t", new=text(B, " "), now=NOW, limits=LIMITS)
+    assert edited.revision.title == "Storm nears"
+    assert edited.change is not None
+    assert "title_changed" not in edited.change.record.kinds
+
+
 def test_rebuild_gives_old_revisions_the_title_in_force(session: Session) -> None:
     """Revisions stored before they kept the title in force (engines before 5) have
     none where none was sent: a rebuild fills it in, and the next title is no change."""
