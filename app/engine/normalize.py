@@ -101,7 +101,7 @@ def normalize_text(text: str) -> str:
 def normalize_line(text: str) -> str:
     """A text normalized as one line (a title): every run of white space one space.
 
-    >>> normalize_line(" Storm\u00a0 hits\n the coast \u200b")
+    >>> normalize_line(" Storm\\u00a0 hits\\n the coast \\u200b")
     'Storm hits the coast'
     """
     return " ".join(normalize_text(text).split())
