@@ -3,8 +3,10 @@
 Public API: parse_markdown.
 
 Headings → heading, paragraphs → paragraph, list items → list_item, block
-quotes → quote. Inline markup (emphasis, links, code spans, images) is reduced
-to its text, so re-formatting a link is not a wording change. A static site's
+quotes → quote. Inline markup (emphasis, links, code spans) is reduced to its
+text, so re-formatting a link is not a wording change; an image is not text (its
+alt text is dropped, as the HTML parser drops an <img>), so the same article sent
+as Markdown or as its HTML gives the same blocks. A static site's
 front matter (YAML or TOML) and its shortcodes ({{< … >}}, {{% … %}}) are
 removed; raw HTML blocks go through the HTML parser.
 A document nested past the parser's limit is NestingTooDeep, as deep HTML is.
@@ -44,8 +46,6 @@ def _inline_text(token: Token) -> str:
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-        elif child.type == "image":
-            parts.append("".join(c.content for c in child.children or ()))
         elif child.type == "html_inline" and _BREAK.match(child.content):
             parts.append(" ")  # a line break, as in HTML: a space
     text = _SHORTCODE.sub(" ", "".join(parts))
