@@ -49,20 +49,29 @@ Family = Literal["heading", "paragraph", "boilerplate"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 _KIND_BY_NAME: dict[str, Kind] = {k: k for k in KINDS}
 _FAMILY: dict[Kind, Family] = {"heading": "heading", "boilerplate": "boilerplate"}
-# A number with its separators: "5", "1,204", "3.75", "5:32", "05/01".
-NUMBER = r"\d+(?:[.,:/]\d+)*"
+# What joins two runs of digits into one number: "1,204", "3.75", "5:32", "05/01".
+_SEPARATOR = "[.,:/]"
+# A number with its separators.
+NUMBER = rf"\d+(?:{_SEPARATOR}\d+)*"
 # Scripts written without spaces between words, where each character is taken as a
 # word (as Chinese counts words): hiragana, katakana and Han ideographs (one range
 # from U+3040 to U+9FFF, with the CJK symbols and Bopomofo between them: fewer ranges
 # match faster), compatibility ideographs, half-width katakana, and the ideographs
 # beyond the BMP. Korean puts spaces between words: its syllables are not here.
 CJK = "\u3040-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+
+
+def _word(letter: str) -> str:
+    """A run of `letter`, carried through a separator between two digits."""
+    return rf"{letter}++(?:{_SEPARATOR}(?<=\d{_SEPARATOR})\d{letter}*+)*+"
+
+
 # What counts as a word everywhere in the engine (summaries, sections, similarity,
 # word diffs): a run of letters, digits and underscores, carried through a separator
 # between two digits ("1,204", "3.75", "5:30" are one word each, as the word diff
 # shows a changed figure); in Chinese and Japanese, each character.
-_PLAIN_WORD = r"\w++(?:[.,:/](?<=\d[.,:/])\d\w*+)*+"
-_CJK_WORD = rf"[^\W{CJK}]++(?:[.,:/](?<=\d[.,:/])\d[^\W{CJK}]*+)*+|(?=\w)[{CJK}]"
+_PLAIN_WORD = _word(r"\w")
+_CJK_WORD = _word(rf"[^\W{CJK}]") + rf"|(?=\w)[{CJK}]"
 CJK_CHAR = re.compile(f"[{CJK}]")
 
 
